@@ -1,0 +1,212 @@
+import type {
+  BounceReason,
+  Classification,
+  ClassificationAction,
+  DeliveryKind,
+} from '../core/classification.types.js';
+import { DECISIVE_STATUS, REASON_PATTERNS, REPLY_CODE_REASONS, STATUS_REASONS } from './reason.tables.js';
+
+/** What is known about one failed (or delivered) recipient before its reason is decided. */
+export interface ReasonInput {
+  /** RFC 3463 enhanced status, e.g. '5.1.1'. */
+  status?: string;
+  /** RFC 5321 reply code. */
+  replyCode?: number;
+  /** The remote text (Diagnostic-Code, the SMTP reply, or the MTA's own explanation). */
+  text?: string;
+  /** SMTP command that was refused, upper case (`RCPT`, `MAIL`, `DATA`, `EHLO`, `CONN`…), if known. */
+  command?: string;
+  /** RFC 3464 Action field (`failed`, `delayed`, `delivered`, `expanded`, `relayed`). */
+  action?: string;
+  /** A reason the caller already knows from the format of the report (e.g. a vendor's own code). */
+  hint?: BounceReason;
+  /** RFC 3464 diagnostic type, lower case (`smtp`, `x-unix`, `x-postfix`). */
+  diagnosticType?: string;
+}
+
+interface CompiledPattern {
+  readonly reason: BounceReason;
+  readonly re: RegExp;
+}
+
+const COMPILED: readonly CompiledPattern[] = REASON_PATTERNS.map(([reason, source]) => ({
+  reason,
+  re: new RegExp(source),
+}));
+
+const WHITESPACE = /\s+/g;
+
+/** Lower-cases and collapses white space, the form the reason patterns are written against. */
+export function normalizeDiagnostic(text: string): string {
+  return text.replace(WHITESPACE, ' ').trim().toLowerCase();
+}
+
+/** The first reason whose wording matches, or undefined. `text` must be normalized. */
+export function matchReasonText(normalized: string): BounceReason | undefined {
+  if (normalized.length === 0) return undefined;
+  for (let i = 0; i < COMPILED.length; i++) {
+    const p = COMPILED[i]!;
+    if (p.re.test(normalized)) return p.reason;
+  }
+  return undefined;
+}
+
+/** The reason an RFC 3463 status names on its own (`5.2.2` → mailboxfull), or undefined. */
+export function reasonOfStatus(status: string | undefined): BounceReason | undefined {
+  if (!status) return undefined;
+  const cls = status.charCodeAt(0);
+  if (cls === 50 /* 2 */) return 'delivered';
+  const rest = status.slice(2);
+  return STATUS_REASONS.get(status) ?? STATUS_REASONS.get(rest);
+}
+
+const HARD = new Set<BounceReason>(['userunknown', 'hostunknown', 'hasmoved']);
+const NEITHER = new Set<BounceReason>(['delivered', 'feedback', 'vacation']);
+
+/**
+ * The hard/soft rule: it follows the reason, not the first digit. userunknown, hostunknown and hasmoved
+ * are hard; notaccept is hard unless the reply or status is transient (4xx/4.x.x); delivered, feedback
+ * and vacation are neither; everything else is soft. Returns undefined for "neither".
+ */
+export function isHardBounce(reason: BounceReason, replyCode?: number | string): boolean {
+  if (HARD.has(reason)) return true;
+  if (reason === 'notaccept') {
+    if (replyCode === undefined || replyCode === '') return true;
+    return String(replyCode).charCodeAt(0) !== 52 /* 4 */;
+  }
+  return false;
+}
+
+/** 'hard' | 'soft' | 'none' for a reason, per {@link isHardBounce}. */
+export function bounceOf(reason: BounceReason, code?: number | string): 'hard' | 'soft' | 'none' {
+  if (NEITHER.has(reason)) return 'none';
+  return isHardBounce(reason, code) ? 'hard' : 'soft';
+}
+
+const RCPT_STAGE = new Set(['RCPT']);
+const SESSION_STAGE = new Set(['CONN', 'EHLO', 'HELO', 'MAIL', 'STARTTLS', 'AUTH']);
+
+/**
+ * May the wording-derived `reason` stand, given what the status and the SMTP command say? Some wording
+ * is only conclusive at a given stage: "user unknown" names the recipient only when the status is a
+ * mailbox status or the refusal came at RCPT (after DATA it is a content filter speaking), and
+ * "address rejected" is about the sender only before RCPT.
+ */
+function reconcile(
+  reason: BounceReason,
+  fromStatus: BounceReason | undefined,
+  command: string | undefined,
+  status: string | undefined,
+): BounceReason | undefined {
+  // x.1.x is about the address whatever the detail number (Microsoft uses 5.1.10 and 5.1.351 for it).
+  const addressStatus = status !== undefined && status.charCodeAt(2) === 49 && status.charCodeAt(3) === 46;
+  if (command === 'MAIL' && (reason === 'blocked' || reason === 'securityerror' || reason === 'hostunknown' || reason === 'userunknown')) {
+    return 'rejected';
+  }
+  if (reason === 'hostunknown' && status !== undefined && status.charCodeAt(0) === 52) return 'networkerror';
+  if (reason === 'userunknown') {
+    if (fromStatus === 'userunknown' || command === 'RCPT' || addressStatus) return reason;
+    if (fromStatus === 'suspend') return 'suspend';
+    if (command !== undefined && SESSION_STAGE.has(command)) return undefined;
+    // Not confirmed by a mailbox status nor said at RCPT: a filter refusing with "unknown user" words.
+    return 'filtered';
+  }
+  if (reason === 'rejected') {
+    if (command === 'RCPT' && fromStatus !== 'rejected') return undefined;
+    return reason;
+  }
+  return reason;
+}
+
+/** Status, reply code and wording → reason. The shared core of every classifier in this folder. */
+export function decideReason(input: ReasonInput): BounceReason {
+  const status = input.status;
+  const code = input.replyCode;
+  if (status !== undefined && status.charCodeAt(0) === 50) return 'delivered';
+  if (status === undefined && code !== undefined && code >= 200 && code < 300) return 'delivered';
+  if (input.hint) return input.hint;
+
+  const fromStatus = reasonOfStatus(status);
+  if (fromStatus !== undefined && DECISIVE_STATUS.has(fromStatus)) return fromStatus;
+
+  const command = input.command;
+  const text = input.text ? normalizeDiagnostic(input.text) : '';
+  if (text.length > 0) {
+    for (let i = 0; i < COMPILED.length; i++) {
+      const p = COMPILED[i]!;
+      if (!p.re.test(text)) continue;
+      const r = reconcile(p.reason, fromStatus, command, status);
+      if (r !== undefined) {
+        if (input.diagnosticType === 'x-unix' && r !== 'mailboxfull' && r !== 'emailtoolarge') return 'mailererror';
+        return r;
+      }
+    }
+  }
+  if (input.diagnosticType === 'x-unix') return 'mailererror';
+  // 421 (with no status or the catch-all 4.7.0) is how servers say "too many, come back later".
+  if (code === 421 && (status === undefined || status === '4.7.0' || status === '4.3.2')) return 'ratelimited';
+  if (fromStatus !== undefined) return fromStatus;
+
+  const action = input.action;
+  if (action !== undefined && (action === 'delayed' || action === 'expired')) return 'expired';
+  if (command === 'EHLO' || command === 'HELO' || command === 'CONN') return 'blocked';
+  if (code !== undefined) {
+    const byCode = REPLY_CODE_REASONS.get(code);
+    if (byCode !== undefined) return byCode;
+  }
+  if (status !== undefined) {
+    const subject = status.charCodeAt(2);
+    if (subject === 55 /* 7 */) return 'securityerror';
+    if (subject === 54 /* 6 */) return 'contenterror';
+  }
+  return text.length > 0 ? 'onhold' : 'undefined';
+}
+
+const FIX_CONFIG = new Set<BounceReason>([
+  'authfailure', 'securityerror', 'norelaying', 'requireptr', 'failedstarttls', 'notcompliantrfc',
+]);
+const SLOW_DOWN = new Set<BounceReason>(['ratelimited']);
+
+/** What the sender should do about a classified outcome. */
+export function actionFor(kind: DeliveryKind, reason: BounceReason, bounce: 'hard' | 'soft' | 'none'): ClassificationAction {
+  if (kind === 'delivered') return 'none';
+  if (kind === 'complained') return 'suppress';
+  if (SLOW_DOWN.has(reason)) return 'slow-down';
+  if (kind === 'deferred') return 'retry';
+  if (bounce === 'hard') return 'suppress';
+  if (FIX_CONFIG.has(reason)) return 'fix-config';
+  return 'none';
+}
+
+/** Delivery kind from the class digit of the reply code or status (2 delivered, 4 deferred, 5 bounced). */
+export function kindOf(replyCode: number | undefined, status: string | undefined, reason: BounceReason): DeliveryKind {
+  if (reason === 'feedback') return 'complained';
+  if (reason === 'delivered' || reason === 'vacation') return 'delivered';
+  let cls = 0;
+  if (status !== undefined) cls = status.charCodeAt(0) - 48;
+  else if (replyCode !== undefined) cls = Math.floor(replyCode / 100);
+  if (cls === 2) return 'delivered';
+  if (cls === 4) return 'deferred';
+  if (cls === 5) return 'bounced';
+  return 'failed';
+}
+
+/** Builds the Classification for a decided reason. */
+export function buildClassification(
+  reason: BounceReason,
+  replyCode: number | undefined,
+  status: string | undefined,
+  diagnostic: string | undefined,
+  recipient: string | undefined,
+  kindOverride?: DeliveryKind,
+): Classification {
+  const kind = kindOverride ?? kindOf(replyCode, status, reason);
+  const bounce = bounceOf(reason, replyCode ?? status);
+  const retryable = kind === 'deferred';
+  const out: Classification = { kind, bounce, reason, retryable, action: actionFor(kind, reason, bounce) };
+  if (status !== undefined) out.status = status;
+  if (replyCode !== undefined) out.replyCode = replyCode;
+  if (diagnostic !== undefined && diagnostic.length > 0) out.diagnostic = diagnostic;
+  if (recipient !== undefined) out.recipient = recipient;
+  return out;
+}

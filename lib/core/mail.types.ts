@@ -1,0 +1,115 @@
+import type { Readable } from 'node:stream';
+
+/** `"Ada <ada@example.com>"`, `"ada@example.com"` or `{ name, address }`. */
+export type AddressInput = string | MailAddress;
+
+export interface MailAddress {
+  /** Display name; any Unicode is fine, it is encoded on the wire. */
+  name?: string;
+  /** The address itself. UTF-8 local parts and IDN domains are accepted. */
+  address: string;
+}
+
+export type AddressListInput = AddressInput | AddressInput[];
+
+export interface AttachmentInput {
+  filename?: string;
+  /** Buffer, string or readable stream. */
+  content?: Buffer | string | Readable;
+  /** How a string `content` is encoded: 'base64', 'hex', 'utf8' (default). */
+  encoding?: BufferEncoding;
+  /**
+   * A file path or URL to read the content from. Refused unless the module enables
+   * `attachments.allowFilePaths` / `attachments.allowUrls`, so user input can never make the
+   * server read its own files or fetch internal URLs.
+   */
+  path?: string;
+  contentType?: string;
+  /** Content-ID for inline images: reference it in HTML as `<img src="cid:VALUE">`. */
+  cid?: string;
+  contentDisposition?: 'attachment' | 'inline';
+  headers?: Record<string, string>;
+}
+
+export type MailPriority = 'high' | 'normal' | 'low';
+
+export interface ListUnsubscribe {
+  /** mailto: or https: targets, written into List-Unsubscribe in the order given. */
+  url?: string | string[];
+  mailto?: string | string[];
+  /** Adds `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058). Requires an https url. */
+  oneClick?: boolean;
+}
+
+/** What an application hands to `MailerService.send()`. */
+export interface Mail {
+  from?: AddressInput;
+  to?: AddressListInput;
+  cc?: AddressListInput;
+  bcc?: AddressListInput;
+  replyTo?: AddressListInput;
+  subject?: string;
+  text?: string;
+  html?: string;
+  /** Template name relative to the templates folder, without extension (`"orders/receipt"`). */
+  template?: string;
+  /** Values for the template; also used to render a subject template. */
+  context?: Record<string, unknown>;
+  /** Layout for this mail: a name from the layouts folder, or `false` for none. */
+  layout?: string | false;
+  attachments?: AttachmentInput[];
+  headers?: Record<string, string>;
+  /** Provider tags (SendGrid categories, Postmark Tag, Mailgun o:tag, …); an `X-Tags` header over SMTP. */
+  tags?: string[];
+  /** Provider metadata (custom args); `X-Metadata-*` headers over SMTP. */
+  metadata?: Record<string, string>;
+  priority?: MailPriority;
+  listUnsubscribe?: string | ListUnsubscribe;
+  /** A Message-ID to use instead of a generated one (kept across retries and failover). */
+  messageId?: string;
+  /** Envelope sender/recipients when they must differ from the headers. */
+  envelope?: { from?: string; to?: string[] };
+}
+
+/** A normalized attachment: content is always present, never a path the caller did not allow. */
+export interface Attachment {
+  filename?: string;
+  content: Buffer | string | Readable;
+  encoding?: BufferEncoding;
+  contentType?: string;
+  cid?: string;
+  contentDisposition: 'attachment' | 'inline';
+  headers?: Record<string, string>;
+  /** Set only when the module allows paths or URLs; the SMTP transport hands it to nodemailer. */
+  path?: string;
+}
+
+/**
+ * A mail after defaults, rendering and validation: what a transport receives. Addresses are
+ * parsed, header values are checked for CR/LF, and a Message-ID is fixed.
+ */
+export interface OutgoingMail {
+  messageId: string;
+  from: MailAddress;
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  replyTo: MailAddress[];
+  subject: string;
+  text?: string;
+  html?: string;
+  attachments: Attachment[];
+  headers: Record<string, string>;
+  tags: string[];
+  metadata: Record<string, string>;
+  priority?: MailPriority;
+  listUnsubscribe?: ListUnsubscribe;
+  envelope: Envelope;
+  /** Template name when the mail was rendered from one (for logs and events). */
+  template?: string;
+}
+
+export interface Envelope {
+  from: string;
+  to: string[];
+}

@@ -1,0 +1,18 @@
+import type { OutgoingMail } from './mail.types.js';
+import type { TransportResult } from './send-result.types.js';
+
+/**
+ * A way out for mail. Every failure a transport reports is a `TransportError` (or a subclass),
+ * so failover and retry never meet an error shape they do not understand.
+ */
+export interface Transport {
+  /** The configured name (`default`, `bulk`, …), or the scheme for nested transports. */
+  readonly name: string;
+  /** `smtp`, `sendgrid`, `failover`, … */
+  readonly kind: string;
+  send(mail: OutgoingMail): Promise<TransportResult>;
+  /** Connects and authenticates (SMTP) or makes an authenticated call that sends nothing (APIs). */
+  verify(): Promise<void>;
+  /** Releases pooled connections. Safe to call more than once. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+export * from './mailer.error.js';
+export { redact } from './redact.js';

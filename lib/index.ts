@@ -1,0 +1,5 @@
+export * from './core/index.js';
+export * from './errors/index.js';
+export * from './transports/index.js';
+export * from './nest/index.js';
+export * from './templates/index.js';

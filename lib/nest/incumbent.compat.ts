@@ -1,0 +1,144 @@
+import type { Readable } from 'node:stream';
+import type { AddressListInput, AttachmentInput, Envelope, Mail, MailPriority } from '../core/mail.types.js';
+import type { SendResult } from '../core/send-result.types.js';
+import { InvalidMailError } from '../errors/mailer.error.js';
+
+type NodemailerAddress = string | { name?: string; address: string };
+type NodemailerAddressList = NodemailerAddress | NodemailerAddress[];
+
+/** A nodemailer attachment as apps pass it to `@nestjs-modules/mailer`. */
+export interface IncumbentAttachment {
+  filename?: string | false;
+  content?: string | Buffer | Readable;
+  path?: string;
+  href?: string;
+  encoding?: string;
+  contentType?: string;
+  cid?: string;
+  contentDisposition?: 'attachment' | 'inline';
+  headers?: Record<string, string>;
+}
+
+/** The message shape `@nestjs-modules/mailer`'s `sendMail()` takes: nodemailer's fields plus template, context, transporterName. */
+export interface IncumbentSendMailOptions {
+  from?: NodemailerAddress;
+  sender?: NodemailerAddress;
+  to?: NodemailerAddressList;
+  cc?: NodemailerAddressList;
+  bcc?: NodemailerAddressList;
+  replyTo?: NodemailerAddressList;
+  inReplyTo?: string;
+  references?: string | string[];
+  subject?: string;
+  text?: string | Buffer;
+  html?: string | Buffer;
+  headers?: Record<string, string | string[]> | Array<{ key: string; value: string }>;
+  attachments?: IncumbentAttachment[];
+  priority?: MailPriority;
+  messageId?: string;
+  date?: Date | string;
+  list?: { unsubscribe?: string | string[]; [key: string]: unknown };
+  envelope?: { from?: string; to?: string | string[] };
+  template?: string;
+  context?: Record<string, unknown>;
+  transporterName?: string;
+  [key: string]: unknown;
+}
+
+export interface IncumbentSentMessageInfo {
+  messageId: string;
+  envelope: Envelope;
+  accepted: string[];
+  rejected: string[];
+  pending: string[];
+  response: string;
+  /** The full result, with per-recipient reply codes and the transport that delivered. */
+  result: SendResult;
+}
+
+const KNOWN = new Set([
+  'from', 'sender', 'to', 'cc', 'bcc', 'replyTo', 'inReplyTo', 'references', 'subject', 'text', 'html',
+  'headers', 'attachments', 'priority', 'messageId', 'date', 'list', 'envelope', 'template', 'context',
+  'transporterName', 'encoding', 'textEncoding',
+]);
+
+function text(value: string | Buffer | undefined): string | undefined {
+  return value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : value;
+}
+
+/** `./welcome`, `welcome.hbs` and `welcome` all name the template `welcome`. */
+function templateName(name: string): string {
+  return name.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\.(hbs|handlebars)$/i, '');
+}
+
+function headersOf(value: IncumbentSendMailOptions['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!value) return out;
+  const entries = Array.isArray(value) ? value.map((h) => [h.key, h.value] as const) : Object.entries(value);
+  for (const [key, v] of entries) {
+    if (Array.isArray(v)) {
+      if (v.length !== 1) throw new InvalidMailError(`headers.${key}: repeated header values are not supported; join them or send one.`, 'headers');
+      out[key] = String(v[0]);
+    } else {
+      out[key] = String(v);
+    }
+  }
+  return out;
+}
+
+/** Maps the incumbent's call onto a Mail; fields it cannot carry are refused, never dropped. */
+export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail; transport?: string } {
+  if (!options || typeof options !== 'object') throw new InvalidMailError('sendMail() expects an options object.');
+  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k) && options[k] !== undefined);
+  if (unknown.length) {
+    throw new InvalidMailError(`sendMail(): ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported; nothing was sent.`, unknown[0]);
+  }
+  const headers = headersOf(options.headers);
+  if (options.inReplyTo) headers['In-Reply-To'] = options.inReplyTo;
+  if (options.references) headers.References = Array.isArray(options.references) ? options.references.join(' ') : options.references;
+  if (options.date) headers.Date = (options.date instanceof Date ? options.date : new Date(options.date)).toUTCString();
+  if (options.sender) headers.Sender = typeof options.sender === 'string' ? options.sender : options.sender.address;
+  let listUnsubscribe: Mail['listUnsubscribe'];
+  if (options.list) {
+    for (const [key, value] of Object.entries(options.list)) {
+      if (key === 'unsubscribe') {
+        listUnsubscribe = { url: value as string | string[] };
+      } else {
+        const name = `List-${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+        headers[name] = (Array.isArray(value) ? value : [value]).map((v) => `<${String(v)}>`).join(', ');
+      }
+    }
+  }
+  const attachments: AttachmentInput[] | undefined = options.attachments?.map((a) => ({
+    filename: a.filename === false ? undefined : a.filename,
+    content: a.content,
+    path: a.path ?? a.href,
+    encoding: a.encoding as BufferEncoding | undefined,
+    contentType: a.contentType,
+    cid: a.cid,
+    contentDisposition: a.contentDisposition,
+    headers: a.headers,
+  }));
+  const envelopeTo = options.envelope?.to;
+  const mail: Mail = {
+    from: options.from,
+    to: options.to as AddressListInput | undefined,
+    cc: options.cc as AddressListInput | undefined,
+    bcc: options.bcc as AddressListInput | undefined,
+    replyTo: options.replyTo as AddressListInput | undefined,
+    subject: options.subject,
+    text: text(options.text),
+    html: text(options.html),
+    template: options.template ? templateName(options.template) : undefined,
+    context: options.context,
+    attachments,
+    headers,
+    priority: options.priority,
+    messageId: options.messageId,
+    listUnsubscribe,
+    envelope: options.envelope
+      ? { from: options.envelope.from, to: envelopeTo === undefined ? undefined : Array.isArray(envelopeTo) ? envelopeTo : [envelopeTo] }
+      : undefined,
+  };
+  return { mail, transport: options.transporterName };
+}

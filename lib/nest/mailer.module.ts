@@ -1,0 +1,54 @@
+import { ConfigurableModuleBuilder, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { MailerModuleExtras, MailerModuleOptions } from './mailer.options.js';
+import { createMailerRuntime } from './mailer.runtime.js';
+import { MailerService } from './mailer.service.js';
+import { getMailerToken, MAILER_RUNTIME } from './mailer.tokens.js';
+
+function boundMailerProviders(names: readonly string[]): Provider[] {
+  return [...new Set(names)].map((name) => ({
+    provide: getMailerToken(name),
+    useFactory: (mailer: MailerService) => mailer.use(name),
+    inject: [MailerService],
+  }));
+}
+
+export const {
+  ConfigurableModuleClass: MailerConfigurableModule,
+  MODULE_OPTIONS_TOKEN: MAILER_MODULE_OPTIONS,
+  OPTIONS_TYPE: MAILER_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: MAILER_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<MailerModuleOptions>({ moduleName: 'Mailer' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createMailerOptions')
+  .setExtras<MailerModuleExtras>({ isGlobal: false, mailers: [] }, (definition, extras) => {
+    const bound = boundMailerProviders(extras.mailers ?? []);
+    return {
+      ...definition,
+      global: extras.isGlobal,
+      providers: [...(definition.providers ?? []), ...bound],
+      exports: [...(definition.exports ?? []), MailerService, ...bound.map((p) => (p as { provide: string }).provide)],
+    };
+  })
+  .build();
+
+/**
+ * `MailerModule.forRoot({ transport: process.env.MAILER_URL, defaults: { from }, templates: { dir } })`
+ * or `forRootAsync({ imports, inject, useFactory | useClass | useExisting })`.
+ */
+@Module({
+  providers: [
+    {
+      provide: MAILER_RUNTIME,
+      useFactory: (options: MailerModuleOptions) => createMailerRuntime(options),
+      inject: [MAILER_MODULE_OPTIONS],
+    },
+    MailerService,
+  ],
+  exports: [MailerService],
+})
+export class MailerModule extends MailerConfigurableModule {
+  static override forRoot(options: typeof MAILER_OPTIONS_TYPE): DynamicModule {
+    const names = Object.keys(options.transports ?? {});
+    return super.forRoot({ ...options, mailers: [...(options.mailers ?? []), ...names] });
+  }
+}

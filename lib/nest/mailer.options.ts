@@ -1,0 +1,43 @@
+import type { AddressInput, AddressListInput } from '../core/mail.types.js';
+import type { TemplateRenderer } from '../templates/template-renderer.types.js';
+import type { HandlebarsTemplateOptions } from '../templates/handlebars-renderer.options.js';
+import type { AttachmentPolicy } from '../transports/mail.compose.js';
+import type { TransportConfig } from '../transports/transport.config.js';
+
+export interface MailerModuleOptions {
+  /**
+   * One transport, registered under the name `default`: a URL (`smtp://user:pass@host:587`,
+   * `smtps://…`, `memory://`), an options object, or a Transport instance.
+   */
+  transport?: TransportConfig;
+  /** Several named transports (`{ default: 'smtps://…', bulk: { … } }`). Use with or instead of `transport`. */
+  transports?: Record<string, TransportConfig>;
+  /** Name of the transport used when a send names none. Default: `default`, else the first one. */
+  defaultTransport?: string;
+  /** Values applied to every mail that does not set them. */
+  defaults?: {
+    from?: AddressInput;
+    replyTo?: AddressListInput;
+    headers?: Record<string, string>;
+  };
+  /** Handlebars templates (`{ dir: 'templates', … }`), or `{ renderer }` for a renderer of your own. */
+  templates?: HandlebarsTemplateOptions | { renderer: TemplateRenderer };
+  /** Whether mails may attach local files or URLs by path. Both are off by default. */
+  attachments?: AttachmentPolicy;
+  /**
+   * Publish mail.sending / mail.sent / mail.failed through @nestjs/event-emitter when its
+   * EventEmitterModule is present. Default true.
+   */
+  eventEmitter?: boolean;
+}
+
+/** Options that shape the module itself rather than the mailer. */
+export interface MailerModuleExtras {
+  /** Register the module globally. Default false. */
+  isGlobal?: boolean;
+  /**
+   * Transport names that get an injectable mailer bound to them (`@InjectMailer('bulk')`). With
+   * `forRoot` the names of `transports` are registered on their own.
+   */
+  mailers?: string[];
+}

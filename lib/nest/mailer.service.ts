@@ -1,0 +1,201 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Subject, type Observable } from 'rxjs';
+import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
+import type { Mail, OutgoingMail } from '../core/mail.types.js';
+import type { SendResult } from '../core/send-result.types.js';
+import type { Transport } from '../core/transport.types.js';
+import {
+  InvalidMailError, MailCancelledError, MailerConfigurationError, MailerError, TransportError,
+} from '../errors/mailer.error.js';
+import type { RenderedMail, RenderOptions } from '../templates/template-renderer.types.js';
+import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
+import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
+import type { MailerRuntime } from './mailer.runtime.js';
+import { MAILER_RUNTIME } from './mailer.tokens.js';
+
+export interface SendOptions {
+  /** Name of a configured transport; default: the module's default transport. */
+  transport?: string;
+}
+
+/** The subset of EventEmitter2 the service needs. */
+interface EventSink {
+  emitAsync(event: string, ...values: unknown[]): Promise<unknown[]>;
+}
+
+/** A mailer bound to one transport (see `MailerService.use()` and `@InjectMailer()`). */
+export interface BoundMailer {
+  readonly transport: string;
+  send(mail: Mail): Promise<SendResult>;
+  render(template: string, context?: Record<string, unknown>, options?: RenderOptions): RenderedMail;
+  verify(): Promise<void>;
+}
+
+@Injectable()
+export class MailerService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('MailerService');
+  private readonly subject = new Subject<MailEvent>();
+  private eventSink?: EventSink;
+  private closing?: Promise<void>;
+
+  /** mail.sending, mail.sent and mail.failed as they happen. Subscribers run synchronously. */
+  readonly events$: Observable<MailEvent> = this.subject.asObservable();
+
+  constructor(
+    @Inject(MAILER_RUNTIME) private readonly runtime: MailerRuntime,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.runtime.options.eventEmitter === false) return;
+    let EventEmitter2: unknown;
+    try {
+      ({ EventEmitter2 } = await import('@nestjs/event-emitter'));
+    } catch {
+      return; // optional integration: not installed
+    }
+    try {
+      this.eventSink = this.moduleRef.get(EventEmitter2 as never, { strict: false }) as EventSink;
+    } catch {
+      // installed, but EventEmitterModule is not imported by the application
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  /** Closes pooled connections and template watchers. Later sends fail. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.subject.complete();
+      const { transports, renderer } = this.runtime;
+      await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      await renderer?.close();
+    })();
+    return this.closing;
+  }
+
+  /** Names of the configured transports. */
+  get transportNames(): string[] {
+    return [...this.runtime.transports.keys()];
+  }
+
+  /** The transport object behind a name, e.g. to read `MemoryTransport.sent` in tests. */
+  getTransport<T extends Transport = Transport>(name = this.runtime.defaultTransport): T {
+    const transport = this.runtime.transports.get(name);
+    if (!transport) {
+      throw new MailerConfigurationError(`No transport named "${name}". Configured: ${this.transportNames.join(', ')}.`);
+    }
+    return transport as T;
+  }
+
+  /** A mailer that sends through `transport` unless a send names another. */
+  use(transport: string): BoundMailer {
+    this.getTransport(transport);
+    return {
+      transport,
+      send: (mail) => this.send(mail, { transport }),
+      render: (template, context, options) => this.render(template, context, options),
+      verify: () => this.verify(transport),
+    };
+  }
+
+  /** Renders a template without sending: `{ subject, html, text }`. */
+  render(template: string, context: Record<string, unknown> = {}, options?: RenderOptions): RenderedMail {
+    const renderer = this.runtime.renderer;
+    if (!renderer) {
+      throw new MailerConfigurationError(`Template "${template}" was requested but no templates are configured (set templates: { dir } in MailerModule options).`);
+    }
+    return renderer.render(template, context, options);
+  }
+
+  /** Connects and authenticates (SMTP) or makes an authenticated call (APIs) on one transport. */
+  async verify(transport = this.runtime.defaultTransport): Promise<void> {
+    await this.getTransport(transport).verify();
+  }
+
+  /**
+   * Renders, checks and sends one mail. Throws InvalidMailError, a template error or
+   * MailCancelledError before anything leaves, and TransportError when the transport fails.
+   * Recipients refused while others were accepted are listed in `result.rejected`.
+   */
+  async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
+    if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
+    const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
+    if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
+    const rendered = mail.template
+      ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
+      : {};
+    const { defaults = {}, attachments = {} } = this.runtime.options;
+    const outgoing = await composeMail(mail, rendered, defaults, attachments);
+    const ready = await this.emitSending(outgoing, transport.name);
+
+    let delivered;
+    try {
+      delivered = await transport.send(ready);
+    } catch (error) {
+      const normalized = error instanceof MailerError ? error : new TransportError(
+        `Transport "${transport.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+        { transport: transport.name, failure: 'unknown', cause: error },
+      );
+      this.publish({ type: MAIL_EVENTS.failed, mail: ready, transport: transport.name, error: normalized });
+      throw normalized;
+    }
+    const result: SendResult = { ...delivered, transport: transport.name, attempts: [{ transport: transport.name, ok: true }] };
+    this.publish({ type: MAIL_EVENTS.sent, mail: ready, result });
+    return result;
+  }
+
+  /**
+   * The call shape of `@nestjs-modules/mailer`: nodemailer's message fields plus `template`,
+   * `context` and `transporterName`. Returns nodemailer's info shape.
+   */
+  async sendMail(options: IncumbentSendMailOptions): Promise<IncumbentSentMessageInfo> {
+    const { mail, transport } = toIncumbentMail(options);
+    const result = await this.send(mail, { transport });
+    return {
+      messageId: result.messageId,
+      envelope: result.envelope,
+      accepted: result.accepted,
+      rejected: result.rejected.map((r) => r.address),
+      pending: [],
+      response: result.response ?? '',
+      result,
+    };
+  }
+
+  private async emitSending(mail: OutgoingMail, transport: string): Promise<OutgoingMail> {
+    let cancelReason: string | undefined;
+    let cancelled = false;
+    const event: MailSendingEvent = {
+      type: MAIL_EVENTS.sending,
+      mail,
+      transport,
+      cancel(reason?: string) {
+        cancelled = true;
+        cancelReason = reason;
+      },
+      get cancelled() { return cancelled; },
+      get cancelReason() { return cancelReason; },
+    };
+    this.subject.next(event);
+    if (this.eventSink && !cancelled) await this.eventSink.emitAsync(MAIL_EVENTS.sending, event);
+    if (cancelled) throw new MailCancelledError(cancelReason);
+    // Listeners may have rewritten the mail: check it again before it leaves.
+    assertSafeMail(event.mail);
+    return event.mail;
+  }
+
+  private publish(event: MailEvent): void {
+    try {
+      this.subject.next(event);
+    } catch (error) {
+      this.logger.error(`A ${event.type} subscriber threw: ${(error as Error).message}`);
+    }
+    this.eventSink?.emitAsync(event.type, event).catch((error: unknown) => {
+      this.logger.error(`A ${event.type} listener failed: ${(error as Error).message}`);
+    });
+  }
+}

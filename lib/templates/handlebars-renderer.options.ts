@@ -1,0 +1,64 @@
+import type { HelperDelegate } from 'handlebars';
+import type { CssInlineOptions } from './css-inliner.js';
+
+export interface HandlebarsTemplateOptions {
+  /**
+   * Folder of the templates. Every `*.hbs` file below it is a template named by its path relative
+   * to this folder, without the extension and with forward slashes (`orders/receipt`).
+   * `<name>.subject.hbs` is the subject of `<name>`, `<name>.text.hbs` its text part. A relative
+   * path is resolved against the working directory.
+   */
+  dir: string;
+  /** Folder of the layouts; files in it are not templates. Default: `<dir>/layouts`. */
+  layoutsDir?: string;
+  /**
+   * Folder of the partials, named like templates (`partials/orders/line.hbs` is `orders/line`);
+   * files in it are not templates. Default: `<dir>/partials`.
+   */
+  partialsDir?: string;
+  /**
+   * Layout wrapped around every HTML template, or `false` for none. The layout places the
+   * template with `{{{body}}}` and sees the same context as the template. Per mail,
+   * `render(name, context, { layout })` overrides it. Default: `'main'` when `layouts/main.hbs`
+   * exists, otherwise none.
+   */
+  defaultLayout?: string | false;
+  /** Helpers, registered on this renderer's own Handlebars instance only. */
+  helpers?: Record<string, HelperDelegate>;
+  /** Partials given as source text, in addition to (and overriding) the partials folder. */
+  partials?: Record<string, string>;
+  /**
+   * Fail a render with TemplateRenderError when a printed variable is missing
+   * (`{{customer.name}}` without `customer.name` in the context). Arguments of helpers stay
+   * lenient, so `{{#if coupon}}` and `{{#each items}}` still work when the key is absent; a
+   * `{{#missing}}…{{/missing}}` section does throw, since it prints through the missing value.
+   * Default: false.
+   */
+  strict?: boolean;
+  /**
+   * Inline the layout's and template's `<style>` rules into `style` attributes: `true`, `false`, or
+   * options for @css-inline/css-inline. Remote stylesheets (`<link rel="stylesheet">`) are never
+   * fetched unless `loadRemoteStylesheets: true` is set here. Inlining happens once per template
+   * at start-up; a template where that cannot be done exactly (see `inlineMode()`) is inlined on
+   * every render instead. Default: true.
+   */
+  inlineCss?: boolean | CssInlineOptions;
+  /**
+   * Where the text part comes from. `'auto'`: `<name>.text.hbs` when it exists, otherwise derived
+   * from the HTML (links keep their URL, images show their alt text, one line per table row).
+   * `'template'`: only from `<name>.text.hbs`. `false`: no text part. Default: `'auto'`.
+   */
+  text?: 'auto' | 'template' | false;
+  /**
+   * Development mode: recompile when a file under the folders changes. A change that does not
+   * compile is reported through `onError` and the last good templates stay in use. Call
+   * `close()` to stop watching. Default: false.
+   */
+  watch?: boolean;
+  /** Quiet period after the last file change before recompiling, in milliseconds. Default: 50. */
+  watchDebounceMs?: number;
+  /**
+   * Receives errors from recompiling in watch mode. Default: logged with `console.error`.
+   */
+  onError?: (error: Error) => void;
+}

@@ -1,0 +1,198 @@
+import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import { classifySmtpReply } from '../../bounces/smtp-reply.classifier.js';
+import type { OutgoingMail, MailAddress } from '../../core/mail.types.js';
+import type { RejectedRecipient, TransportResult } from '../../core/send-result.types.js';
+import type { Transport } from '../../core/transport.types.js';
+import { TransportError, type TransportFailure } from '../../errors/mailer.error.js';
+import { resolveSmtpOptions, type ResolvedSmtpOptions, type SmtpTransportOptions } from './smtp.options.js';
+
+/** The fields nodemailer puts on the errors it raises. */
+interface NodemailerError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  recipient?: string;
+  rejectedErrors?: NodemailerError[];
+}
+
+interface NodemailerInfo {
+  messageId: string;
+  accepted: Array<string | { address: string }>;
+  rejected: Array<string | { address: string }>;
+  rejectedErrors?: NodemailerError[];
+  envelope: { from: string | false; to: string[] };
+  response: string;
+}
+
+const FAILURE_BY_CODE: Record<string, TransportFailure> = {
+  ECONNECTION: 'connection',
+  ESOCKET: 'connection',
+  EDNS: 'connection',
+  ETIMEDOUT: 'timeout',
+  ETLS: 'tls',
+  EREQUIRETLS: 'tls',
+  EAUTH: 'auth',
+  ENOAUTH: 'auth',
+  EOAUTH2: 'auth',
+  EENVELOPE: 'envelope',
+  EMESSAGE: 'message',
+  EPROTOCOL: 'protocol',
+};
+
+// Node's certificate errors arrive as socket errors; they mean a configuration problem, not an outage.
+const CERT_ERROR = /certificate|self[- ]signed|CERT_|UNABLE_TO_VERIFY|Hostname\/IP does not match|wrong version number|handshake/i;
+
+const ENHANCED = /^\s*\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
+
+function statusOf(response: string | undefined): string | undefined {
+  return response ? ENHANCED.exec(response)?.[1] : undefined;
+}
+
+function addressOf(entry: string | { address: string }): string {
+  return typeof entry === 'string' ? entry : entry.address;
+}
+
+function formatAddress(a: MailAddress): { name: string; address: string } {
+  return { name: a.name ?? '', address: a.address };
+}
+
+/** SMTP through nodemailer: the only place in the package that creates a nodemailer transport. */
+export class SmtpTransport implements Transport {
+  readonly kind = 'smtp';
+  readonly options: ResolvedSmtpOptions;
+  private readonly transporter: Transporter;
+  private closed = false;
+
+  constructor(readonly name: string, options: SmtpTransportOptions) {
+    this.options = resolveSmtpOptions(options, `transport "${name}"`);
+    this.transporter = createTransport(this.toNodemailer(this.options) as never) as Transporter;
+  }
+
+  private toNodemailer(o: ResolvedSmtpOptions): Record<string, unknown> {
+    const auth = o.auth
+      ? o.auth.method === 'XOAUTH2' || o.auth.accessToken || o.auth.oauth2
+        ? { type: 'OAuth2', user: o.auth.user, accessToken: o.auth.accessToken, ...o.auth.oauth2 }
+        : { user: o.auth.user, pass: o.auth.pass }
+      : undefined;
+    return {
+      host: o.host,
+      port: o.port,
+      secure: o.tlsMode === 'implicit',
+      requireTLS: o.tlsMode === 'starttls',
+      ignoreTLS: o.tlsMode === 'none',
+      auth,
+      authMethod: o.auth?.method === 'XOAUTH2' ? undefined : o.auth?.method,
+      tls: o.tls,
+      name: o.name,
+      connectionTimeout: o.connectionTimeout,
+      greetingTimeout: o.greetingTimeout,
+      socketTimeout: o.socketTimeout,
+      allowInternalNetworkInterfaces: true,
+      // Paths and URLs are resolved, or refused, before a mail reaches the transport.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      ...(o.pool ? { pool: true, maxConnections: o.pool.maxConnections, maxMessages: o.pool.maxMessages } : {}),
+    };
+  }
+
+  async send(mail: OutgoingMail): Promise<TransportResult> {
+    const headers: Record<string, string> = { ...mail.headers };
+    if (mail.tags.length) headers['X-Tags'] = mail.tags.join(', ');
+    for (const [key, value] of Object.entries(mail.metadata)) headers[`X-Metadata-${key}`] = value;
+    let info: NodemailerInfo;
+    try {
+      info = await this.transporter.sendMail({
+        messageId: mail.messageId,
+        from: formatAddress(mail.from),
+        to: mail.to.map(formatAddress),
+        cc: mail.cc.map(formatAddress),
+        bcc: mail.bcc.map(formatAddress),
+        replyTo: mail.replyTo.map(formatAddress),
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        attachments: mail.attachments.map((a) => ({
+          filename: a.filename,
+          content: a.content,
+          encoding: a.encoding,
+          contentType: a.contentType,
+          cid: a.cid,
+          contentDisposition: a.contentDisposition,
+          headers: a.headers,
+        })),
+        headers,
+        priority: mail.priority,
+        envelope: mail.envelope,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      } as never) as NodemailerInfo;
+    } catch (error) {
+      throw this.toTransportError(error);
+    }
+    const rejected: RejectedRecipient[] = (info.rejectedErrors ?? []).map((e) => this.rejectedFrom(e));
+    for (const entry of info.rejected ?? []) {
+      const address = addressOf(entry);
+      if (!rejected.some((r) => r.address === address)) rejected.push({ address });
+    }
+    return {
+      messageId: mail.messageId,
+      accepted: (info.accepted ?? []).map(addressOf),
+      rejected,
+      envelope: mail.envelope,
+      response: info.response,
+    };
+  }
+
+  private rejectedFrom(e: NodemailerError): RejectedRecipient {
+    const address = e.recipient ?? '';
+    const response = e.response;
+    return {
+      address,
+      replyCode: e.responseCode,
+      status: statusOf(response),
+      response,
+      classification: classifySmtpReply(e.responseCode, response ?? e.message, address),
+    };
+  }
+
+  /** Every nodemailer failure becomes one TransportError with a classification. */
+  toTransportError(error: unknown): TransportError {
+    const e = (error instanceof Error ? error : new Error(String(error))) as NodemailerError;
+    let failure: TransportFailure = (e.code && FAILURE_BY_CODE[e.code]) || 'unknown';
+    if (failure === 'connection' && CERT_ERROR.test(e.message)) failure = 'tls';
+    const classification = e.responseCode
+      ? classifySmtpReply(e.responseCode, e.response ?? e.message)
+      : undefined;
+    if (classification?.action === 'slow-down' && failure !== 'auth') failure = 'rate-limit';
+    let message = `SMTP transport "${this.name}" (${this.options.host}:${this.options.port}) failed: ${e.message}`;
+    if (failure === 'tls' && /STARTTLS|TLS/.test(e.message) && this.options.tlsMode === 'starttls') {
+      message += ' — STARTTLS is required on this port; nothing was sent in clear text.';
+    }
+    return new TransportError(message, {
+      transport: this.name,
+      failure,
+      responseCode: e.responseCode,
+      response: e.response,
+      command: e.command,
+      classification,
+      rejected: e.rejectedErrors?.map((r) => this.rejectedFrom(r)),
+      cause: error,
+    });
+  }
+
+  async verify(): Promise<void> {
+    try {
+      await this.transporter.verify();
+    } catch (error) {
+      throw this.toTransportError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.transporter.close();
+  }
+}

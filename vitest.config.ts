@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // Nest's dependency injection reads constructor parameter types from decorator metadata,
+  // which esbuild does not emit; SWC does.
+  plugins: [swc.vite({ jsc: { transform: { legacyDecorator: true, decoratorMetadata: true } } })],
+  resolve: {
+    // The sample app imports the package by name; in tests that name means the sources.
+    alias: { 'nestjs-mailroom': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
