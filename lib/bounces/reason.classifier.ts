@@ -4,6 +4,7 @@ import type {
   ClassificationAction,
   DeliveryKind,
 } from '../core/classification.types.js';
+import { ReasonMatcher } from './reason.matcher.js';
 import { DECISIVE_STATUS, REASON_PATTERNS, REPLY_CODE_REASONS, STATUS_REASONS } from './reason.tables.js';
 
 /** What is known about one failed (or delivered) recipient before its reason is decided. */
@@ -24,15 +25,8 @@ export interface ReasonInput {
   diagnosticType?: string;
 }
 
-interface CompiledPattern {
-  readonly reason: BounceReason;
-  readonly re: RegExp;
-}
-
-const COMPILED: readonly CompiledPattern[] = REASON_PATTERNS.map(([reason, source]) => ({
-  reason,
-  re: new RegExp(source),
-}));
+const MATCHER = new ReasonMatcher(REASON_PATTERNS);
+const ANY = (r: BounceReason): BounceReason => r;
 
 const WHITESPACE = /\s+/g;
 
@@ -44,11 +38,7 @@ export function normalizeDiagnostic(text: string): string {
 /** The first reason whose wording matches, or undefined. `text` must be normalized. */
 export function matchReasonText(normalized: string): BounceReason | undefined {
   if (normalized.length === 0) return undefined;
-  for (let i = 0; i < COMPILED.length; i++) {
-    const p = COMPILED[i]!;
-    if (p.re.test(normalized)) return p.reason;
-  }
-  return undefined;
+  return MATCHER.find(normalized, ANY);
 }
 
 /** The reason an RFC 3463 status names on its own (`5.2.2` → mailboxfull), or undefined. */
@@ -99,7 +89,8 @@ function reconcile(
   status: string | undefined,
 ): BounceReason | undefined {
   // x.1.x is about the address whatever the detail number (Microsoft uses 5.1.10 and 5.1.351 for it).
-  const addressStatus = status !== undefined && status.charCodeAt(2) === 49 && status.charCodeAt(3) === 46;
+  // x.5.x (protocol) says nothing about the mailbox either way, so the words decide.
+  const addressStatus = status !== undefined && status.charCodeAt(3) === 46 && (status.charCodeAt(2) === 49 || status.charCodeAt(2) === 53);
   if (command === 'MAIL' && (reason === 'blocked' || reason === 'securityerror' || reason === 'hostunknown' || reason === 'userunknown')) {
     return 'rejected';
   }
@@ -132,15 +123,9 @@ export function decideReason(input: ReasonInput): BounceReason {
   const command = input.command;
   const text = input.text ? normalizeDiagnostic(input.text) : '';
   if (text.length > 0) {
-    for (let i = 0; i < COMPILED.length; i++) {
-      const p = COMPILED[i]!;
-      if (!p.re.test(text)) continue;
-      const r = reconcile(p.reason, fromStatus, command, status);
-      if (r !== undefined) {
-        if (input.diagnosticType === 'x-unix' && r !== 'mailboxfull' && r !== 'emailtoolarge') return 'mailererror';
-        return r;
-      }
-    }
+    const xunix = input.diagnosticType === 'x-unix';
+    const r = MATCHER.find(text, (reason) => reconcile(reason, fromStatus, command, status));
+    if (r !== undefined) return xunix && r !== 'mailboxfull' && r !== 'emailtoolarge' ? 'mailererror' : r;
   }
   if (input.diagnosticType === 'x-unix') return 'mailererror';
   // 421 (with no status or the catch-all 4.7.0) is how servers say "too many, come back later".

@@ -240,7 +240,7 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'sending this from a different address or alias', 'sender domain is empty', 'spam reporting address', 'empty email address',
     'does not accept mail from', 'unsigned dsn', 'unroutable sender', 'not allowed to post to this mailing list', 'address that has been blacklisted',
     'email address has been blacklisted', 'sender (?:domain )?(?:does not exist|not (?:found|allowed)|unknown)', 'invalid mail from',
-    'domain (?:of|for) (?:the )?sender', 'unverified (?:sender|address)', 'sender address',
+    'domain (?:of|for) (?:the )?sender', 'unverified sender', 'sender address',
   ].join('|')],
   ['hostunknown', [
     'domain (?:does not exist|is not reachable|must exist|not found|name not found|unknown)', 'host or domain name not found', 'host unknown',

@@ -39,8 +39,10 @@ function flattenReply(text: string): string {
  * @param code the reply code, or undefined to read it from the start of `text`
  * @param text the reply text as received (may start with the code and span several lines)
  * @param recipient the address the reply was about, copied into the result
+ * @param command the SMTP command the reply answered (`RCPT`, `MAIL`, `DATA`, `EHLO`…); defaults to
+ *   `RCPT` when a recipient is given, since a reply about one recipient is the answer to its RCPT TO
  */
-export function classifySmtpReply(code: number | undefined, text: string, recipient?: string): Classification {
+export function classifySmtpReply(code: number | undefined, text: string, recipient?: string, command?: string): Classification {
   const raw = text ?? '';
   const replyCode = code ?? replyCodeOf(raw);
   let status = enhancedStatusOf(raw);
@@ -49,7 +51,8 @@ export function classifySmtpReply(code: number | undefined, text: string, recipi
     status = undefined;
   }
   const diagnostic = flattenReply(raw);
-  const reason = decideReason({ status, replyCode, text: diagnostic });
+  const cmd = command?.toUpperCase().split(' ')[0] ?? (recipient !== undefined ? 'RCPT' : undefined);
+  const reason = decideReason({ status, replyCode, text: diagnostic, command: cmd });
   return buildClassification(reason, replyCode, status, diagnostic, recipient);
 }
 

@@ -1,0 +1,86 @@
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { OutgoingMail } from '../../../core/mail.types.js';
+import { attachmentBytes, formatAddress, hasCustomEnvelope, outgoingHeaders } from '../../http/index.js';
+import type { SesSendEmailInput } from './ses.sdk.js';
+
+/** SES's documented maximum of recipients (To + Cc + Bcc) per message. */
+export const SES_MAX_RECIPIENTS = 50;
+/** SES allows ASCII letters, digits, `_` and `-` in tag names and values, up to 256 characters. */
+const TAG_TEXT = /^[A-Za-z0-9_-]{1,256}$/;
+/** The value a plain mail tag gets, since SES tags are name/value pairs. */
+export const SES_TAG_VALUE = 'true';
+
+export interface SesPayloadOptions {
+  /** Configuration set for event publishing. */
+  configurationSetName?: string;
+}
+
+/** What in the mail SES cannot carry, or undefined. */
+export function sesUnsupportedFeature(mail: OutgoingMail): string | undefined {
+  if (mail.envelope.to.length > SES_MAX_RECIPIENTS) return `more than ${SES_MAX_RECIPIENTS} recipients`;
+  for (const tag of mail.tags) {
+    if (!TAG_TEXT.test(tag)) return `the tag "${tag}" (SES tags allow only ASCII letters, digits, _ and -, up to 256 characters)`;
+    if (tag in mail.metadata) return `the tag "${tag}" next to a metadata key of the same name (both become SES tags)`;
+  }
+  for (const [key, value] of Object.entries(mail.metadata)) {
+    if (!TAG_TEXT.test(key) || !TAG_TEXT.test(value)) return `the metadata entry "${key}" (SES tags allow only ASCII letters, digits, _ and -, up to 256 characters)`;
+  }
+  return undefined;
+}
+
+/** The complete RFC 5322 message, built by nodemailer's MailComposer (Bcc is not written). */
+export async function buildSesMime(mail: OutgoingMail): Promise<Buffer> {
+  const attachments = await Promise.all(mail.attachments.map(async (a) => ({
+    filename: a.filename,
+    content: await attachmentBytes(a),
+    contentType: a.contentType,
+    contentDisposition: a.contentDisposition,
+    ...(a.cid ? { cid: a.cid } : {}),
+    ...(a.headers ? { headers: a.headers } : {}),
+  })));
+  const composer = new MailComposer({
+    from: formatAddress(mail.from),
+    to: mail.to.map(formatAddress),
+    cc: mail.cc.map(formatAddress),
+    replyTo: mail.replyTo.length ? mail.replyTo.map(formatAddress) : undefined,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    messageId: mail.messageId,
+    headers: outgoingHeaders(mail, { messageId: false }),
+    attachments,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  return composer.compile().build();
+}
+
+/**
+ * OutgoingMail → SendEmail input with `Content.Raw`, so attachments, inline images and every
+ * header survive. The envelope goes in `Destination` (Bcc included); a custom envelope sender
+ * becomes `FeedbackForwardingEmailAddress`, where SES sends bounces and complaints. Tags become
+ * `{Name: tag, Value: "true"}`, metadata entries `{Name: key, Value}`.
+ */
+export async function buildSesSendEmailInput(mail: OutgoingMail, options: SesPayloadOptions = {}): Promise<SesSendEmailInput> {
+  const input: SesSendEmailInput = {
+    FromEmailAddress: mail.from.address,
+    Destination: hasCustomEnvelope(mail)
+      ? { ToAddresses: [...mail.envelope.to] }
+      : {
+          ...(mail.to.length ? { ToAddresses: mail.to.map((a) => a.address) } : {}),
+          ...(mail.cc.length ? { CcAddresses: mail.cc.map((a) => a.address) } : {}),
+          ...(mail.bcc.length ? { BccAddresses: mail.bcc.map((a) => a.address) } : {}),
+        },
+    Content: { Raw: { Data: new Uint8Array(await buildSesMime(mail)) } },
+  };
+  if (mail.envelope.from && mail.envelope.from.toLowerCase() !== mail.from.address.toLowerCase()) {
+    input.FeedbackForwardingEmailAddress = mail.envelope.from;
+  }
+  const tags = [
+    ...mail.tags.map((Name) => ({ Name, Value: SES_TAG_VALUE })),
+    ...Object.entries(mail.metadata).map(([Name, Value]) => ({ Name, Value })),
+  ];
+  if (tags.length) input.EmailTags = tags;
+  if (options.configurationSetName) input.ConfigurationSetName = options.configurationSetName;
+  return input;
+}
