@@ -1,4 +1,5 @@
 import { inline, type Options as CssInlineLibraryOptions } from '@css-inline/css-inline';
+import { MailerConfigurationError } from '../errors/mailer.error.js';
 
 /** Options passed to @css-inline/css-inline. */
 export type CssInlineOptions = CssInlineLibraryOptions;
@@ -8,12 +9,11 @@ export type CssInliner = (html: string) => string;
 /**
  * css-inline fetches `<link rel="stylesheet">` URLs by default, which would let a template make the
  * server send HTTP requests; here nothing is fetched unless `loadRemoteStylesheets: true` is set.
- * When it is, fetched sheets are cached so a per-send fallback does not fetch on every mail.
+ * Even then the renderer fetches linked sheets once at start-up and embeds them (see
+ * `embedStylesheets`); css-inline is left to fetch only what that could not resolve.
  */
 export function cssInlineOptions(options: CssInlineOptions = {}): CssInlineOptions {
-  const resolved: CssInlineOptions = { ...options, loadRemoteStylesheets: options.loadRemoteStylesheets === true };
-  if (resolved.loadRemoteStylesheets && !resolved.cache) resolved.cache = { size: 32 };
-  return resolved;
+  return { ...options, loadRemoteStylesheets: options.loadRemoteStylesheets === true };
 }
 
 export function createCssInliner(options: CssInlineOptions = {}): CssInliner {
@@ -58,4 +58,71 @@ export function readStylesheets(css: readonly string[]): StylesheetFacts {
 /** The contents of every `<style>` element of an HTML source. */
 export function styleBlocks(html: string): string[] {
   return [...html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)].map((m) => m[1] ?? '');
+}
+
+const LINK = /<link\b(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
+
+function attributeOf(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(tag);
+  return match ? (match[1] ?? match[2] ?? match[3]) : undefined;
+}
+
+function stylesheetHref(tag: string): string | undefined {
+  const rel = attributeOf(tag, 'rel');
+  if (!rel || !/(^|\s)stylesheet(\s|$)/i.test(rel)) return undefined;
+  const href = attributeOf(tag, 'href');
+  return href && !href.includes('{{') ? href : undefined;
+}
+
+/** `href`s of the `<link rel="stylesheet">` tags in the sources, as written. */
+export function linkedStylesheets(sources: Iterable<string>): Set<string> {
+  const hrefs = new Set<string>();
+  for (const source of sources) {
+    for (const match of source.matchAll(LINK)) {
+      const href = stylesheetHref(match[0]);
+      if (href) hrefs.add(href);
+    }
+  }
+  return hrefs;
+}
+
+/**
+ * Fetches each linked stylesheet once, at start-up, so that no send ever waits for one; a sheet
+ * that cannot be fetched is a configuration error.
+ */
+export async function fetchStylesheets(hrefs: Iterable<string>, baseUrl: string | undefined): Promise<Map<string, string>> {
+  const sheets = new Map<string, string>();
+  await Promise.all(
+    [...hrefs].map(async (href) => {
+      let url: URL;
+      try {
+        url = new URL(href, baseUrl);
+      } catch {
+        return; // a relative href without baseUrl: css-inline cannot load it either
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        sheets.set(href, await response.text());
+      } catch (error) {
+        throw new MailerConfigurationError(
+          `The stylesheet ${url.href} linked from a template could not be loaded (${(error as Error).message}). ` +
+            'Fix the URL, or leave loadRemoteStylesheets off and put the rules in a <style> element.',
+          { cause: error },
+        );
+      }
+    }),
+  );
+  return sheets;
+}
+
+/** Replaces fetched `<link rel="stylesheet">` tags by `<style>` elements with their rules, in place. */
+export function embedStylesheets(html: string, sheets: ReadonlyMap<string, string>): string {
+  if (sheets.size === 0) return html;
+  return html.replace(LINK, (tag) => {
+    const href = stylesheetHref(tag);
+    const css = href === undefined ? undefined : sheets.get(href);
+    return css === undefined ? tag : `<style>${css}</style>`;
+  });
 }

@@ -4,9 +4,40 @@ import { PARTIAL_SCOPE_HELPER } from './template-combine.js';
 export type HandlebarsInstance = typeof Handlebars;
 export type CompiledTemplate = Handlebars.TemplateDelegate;
 
+interface CompilerThis {
+  options: Record<string, unknown>;
+  pushSource(source: unknown): void;
+  appendToBuffer(parts: unknown[]): unknown;
+  aliasable(name: string): unknown;
+  popStack(): unknown;
+}
+
 interface JavaScriptCompilerClass {
   new (): object;
-  prototype: { compiler: unknown; lookupOnContext(this: { options: Record<string, unknown> }, ...args: unknown[]): void };
+  prototype: {
+    compiler: unknown;
+    lookupOnContext(this: CompilerThis, ...args: unknown[]): void;
+    appendEscaped(this: CompilerThis): void;
+  };
+}
+
+/**
+ * Name under which text templates find `textValue`. It is registered as an object holding the
+ * function, since Handlebars wraps function helpers in an adapter that expects an options argument.
+ */
+const TEXT_VALUE_HOLDER = '__mailroom_text';
+
+/**
+ * How a derived text template prints a value: unescaped, with runs of whitespace as one space,
+ * the way the value shows in HTML and therefore in text converted from that HTML.
+ */
+function textValue(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (value == null) return '';
+  else if (typeof (value as { toHTML?: unknown }).toHTML === 'function') text = (value as { toHTML(): string }).toHTML();
+  else text = String(value);
+  return /\s\s|[\t\n\r\f]/.test(text) ? text.replace(/\s+/g, ' ') : text;
 }
 
 /**
@@ -27,7 +58,7 @@ export function createHandlebars(helpers: Record<string, Handlebars.HelperDelega
   LenientArgumentsCompiler.prototype = Object.create(Base.prototype) as JavaScriptCompilerClass['prototype'];
   LenientArgumentsCompiler.prototype.compiler = LenientArgumentsCompiler;
   LenientArgumentsCompiler.prototype.lookupOnContext = function (
-    this: { options: Record<string, unknown> },
+    this: CompilerThis,
     ...args: unknown[]
   ): void {
     // args: parts, falsy, strict (true only where the value is printed), scoped
@@ -43,6 +74,17 @@ export function createHandlebars(helpers: Record<string, Handlebars.HelperDelega
     }
     baseLookup.apply(this, args);
   };
+  const baseAppendEscaped = Base.prototype.appendEscaped;
+  LenientArgumentsCompiler.prototype.appendEscaped = function (this: CompilerThis): void {
+    if (!this.options[TEXT_VALUES]) {
+      baseAppendEscaped.call(this);
+      return;
+    }
+    // where HTML templates escape, derived text templates collapse whitespace instead
+    this.pushSource(
+      this.appendToBuffer([this.aliasable(`container.helpers.${TEXT_VALUE_HOLDER}.print`), '(', this.popStack(), ')']),
+    );
+  };
   (hb as unknown as { JavaScriptCompiler: unknown }).JavaScriptCompiler = LenientArgumentsCompiler;
 
   hb.registerHelper(PARTIAL_SCOPE_HELPER, function (this: unknown, ...args: unknown[]) {
@@ -53,18 +95,30 @@ export function createHandlebars(helpers: Record<string, Handlebars.HelperDelega
     }
     return options.fn(context);
   });
+  hb.registerHelper(TEXT_VALUE_HOLDER, { print: textValue } as unknown as Handlebars.HelperDelegate);
   for (const [name, helper] of Object.entries(helpers)) hb.registerHelper(name, helper);
   return hb;
 }
 
+const TEXT_VALUES = 'mailroomTextValues';
+
 export interface CompileOptions {
   strict: boolean;
   noEscape?: boolean;
+  /** A text template derived from HTML: values unescaped, whitespace collapsed (see `textValue`). */
+  textValues?: boolean;
 }
 
 /** Compiles now rather than on first use, so a render never pays for compilation. */
 export function compileNow(hb: HandlebarsInstance, source: string, options: CompileOptions): CompiledTemplate {
-  const template = hb.compile(source, { strict: options.strict, noEscape: options.noEscape ?? false, data: true });
+  const template = hb.compile(source, {
+    strict: options.strict,
+    noEscape: options.textValues ? false : (options.noEscape ?? false),
+    data: true,
+    ...(options.textValues ? { [TEXT_VALUES]: true } : {}),
+  } as CompileOptions & Record<string, unknown>);
+  // compile() defers the work to the first call; _setup() triggers it without running the
+  // template, so no helper is called with made-up data
   (template as unknown as { _setup(options: object): void })._setup({});
   return template;
 }

@@ -2,10 +2,19 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { MailerConfigurationError, TemplateNotFoundError, TemplateRenderError, TemplateSyntaxError } from '../errors/mailer.error.js';
 import { inlineAtCompileTime, textAtCompileTime, type Derived } from './compile-time.js';
-import { createCssInliner, cssInlineOptions, type CssInliner, type CssInlineOptions } from './css-inliner.js';
+import {
+  createCssInliner,
+  cssInlineOptions,
+  embedStylesheets,
+  fetchStylesheets,
+  linkedStylesheets,
+  type CssInliner,
+  type CssInlineOptions,
+} from './css-inliner.js';
 import {
   compileNow,
   createHandlebars,
+  type CompileOptions,
   renderErrorDetail,
   syntaxErrorDetail,
   type CompiledTemplate,
@@ -65,6 +74,8 @@ interface CompiledSet {
   layouts: Map<string, Part>;
   partialSources: Map<string, string>;
   defaultLayout: string | false;
+  /** Linked stylesheets fetched at start-up, by `href` as written (only with loadRemoteStylesheets). */
+  stylesheets: Map<string, string>;
 }
 
 const NO_LAYOUT = '\u0000none';
@@ -73,6 +84,8 @@ const NO_LAYOUT = '\u0000none';
  * Renders mails from a folder of Handlebars templates. Everything is read and compiled by
  * `init()`: layouts and partials, subjects and text parts, the stylesheet inlined into the HTML,
  * and a text template derived from it; `render()` only runs compiled functions and touches no files.
+ * A template rendered with a layout other than the default one is derived, from memory, on its
+ * first render with that layout and kept.
  */
 export class HandlebarsRenderer implements TemplateRenderer {
   private current?: CompiledSet;
@@ -189,7 +202,7 @@ export class HandlebarsRenderer implements TemplateRenderer {
 
     const partialFiles = new Map<string, SourceFile>(scanned.partials);
     for (const [name, source] of Object.entries(this.options.partials ?? {})) {
-      partialFiles.set(name, { file: `the "partials" option (partial "${name}")`, source });
+      partialFiles.set(name, { file: `inline partial "${name}" (partials option)`, source });
     }
     const partialSources = new Map<string, string>();
     for (const [name, file] of partialFiles) {
@@ -223,7 +236,14 @@ export class HandlebarsRenderer implements TemplateRenderer {
       }
     }
 
-    const set: CompiledSet = { hb, templates, layouts, partialSources, defaultLayout };
+    let stylesheets = new Map<string, string>();
+    if (this.cssOptions?.loadRemoteStylesheets) {
+      const sources = [...scanned.layouts.values(), ...partialFiles.values()].map((file) => file.source);
+      for (const entry of scanned.templates.values()) if (entry.html) sources.push(entry.html.source);
+      stylesheets = await fetchStylesheets(linkedStylesheets(sources), this.cssOptions.baseUrl);
+    }
+
+    const set: CompiledSet = { hb, templates, layouts, partialSources, defaultLayout, stylesheets };
     for (const entry of templates.values()) this.variant(set, entry, defaultLayout);
     return set;
   }
@@ -264,13 +284,14 @@ export class HandlebarsRenderer implements TemplateRenderer {
     const inliner = this.inliner;
     if (inliner && combined) {
       const outcome = combined.ok
-        ? compileDerived(set.hb, inlineAtCompileTime(combined.source, inliner, {
+        ? compileDerived(set.hb, inlineAtCompileTime(embedSafely(combined.source, set.stylesheets), inliner, {
             extraCss: this.cssOptions?.extraCss,
             loadRemoteStylesheets: this.cssOptions?.loadRemoteStylesheets,
           }), { strict })
         : combined.reason;
       if (typeof outcome === 'string') {
-        variant.html = (context) => inliner(naive(context));
+        const sheets = set.stylesheets;
+        variant.html = sheets.size > 0 ? (context) => inliner(embedStylesheets(naive(context), sheets)) : (context) => inliner(naive(context));
         mode.css = 'per-render';
         mode.cssFallbackReason = outcome;
       } else {
@@ -283,7 +304,7 @@ export class HandlebarsRenderer implements TemplateRenderer {
     const converter = this.converter;
     if (wantsText && converter && combined) {
       const outcome = combined.ok
-        ? compileDerived(set.hb, textAtCompileTime(combined.source, converter), { strict, noEscape: true })
+        ? compileDerived(set.hb, textAtCompileTime(combined.source, converter), { strict, textValues: true })
         : combined.reason;
       if (typeof outcome === 'string') {
         variant.text = (_context, rendered) => tidyText(converter(rendered));
@@ -347,11 +368,17 @@ export class HandlebarsRenderer implements TemplateRenderer {
   }
 }
 
+/** Embeds fetched stylesheets into a Handlebars source, unless a sheet reads like Handlebars syntax. */
+function embedSafely(source: string, sheets: ReadonlyMap<string, string>): string {
+  for (const css of sheets.values()) if (css.includes('{{')) return source;
+  return embedStylesheets(source, sheets);
+}
+
 /** The compiled derived template, or why there is none. */
 function compileDerived(
   hb: HandlebarsInstance,
   derived: Derived,
-  options: { strict: boolean; noEscape?: boolean },
+  options: CompileOptions,
 ): Part | string {
   if (!derived.ok) return derived.reason;
   try {
