@@ -48,6 +48,34 @@ function checkAddress(address: string, field: string): void {
   }
 }
 
+// The common shapes, `a@b.example` and `Name <a@b.example>`, skip the full RFC 5322 parser.
+const SIMPLE_ADDRESS = /^\s*([^\s@<>"(),;:\\]+@[^\s@<>"(),;:\\]+)\s*$/u;
+const SIMPLE_NAMED = /^\s*([^<>"(),;:\\@]*?)\s*<([^\s@<>"(),;:\\]+@[^\s@<>"(),;:\\]+)>\s*$/u;
+
+function parseAddressString(item: string, field: string, out: MailAddress[]): void {
+  const simple = SIMPLE_ADDRESS.exec(item);
+  if (simple) {
+    checkAddress(simple[1]!, field);
+    out.push({ address: simple[1]! });
+    return;
+  }
+  const named = SIMPLE_NAMED.exec(item);
+  if (named) {
+    checkAddress(named[2]!, field);
+    out.push(named[1] ? { name: named[1], address: named[2]! } : { address: named[2]! });
+    return;
+  }
+  const bracketed = item.includes('<');
+  for (const parsed of addressparser(item, { flatten: true })) {
+    // Without angle brackets a "name" is stray text around an address: refuse rather than guess.
+    if (!parsed.address || (parsed.name && !bracketed)) {
+      throw new InvalidMailError(`${field}: "${item}" is not a valid e-mail address.`, field);
+    }
+    checkAddress(parsed.address, field);
+    out.push(parsed.name ? { name: parsed.name, address: parsed.address } : { address: parsed.address });
+  }
+}
+
 function parseAddresses(input: AddressListInput | undefined, field: string): MailAddress[] {
   if (input === undefined || input === null || input === '') return [];
   const list = Array.isArray(input) ? input : [input];
@@ -55,11 +83,7 @@ function parseAddresses(input: AddressListInput | undefined, field: string): Mai
   for (const item of list) {
     if (typeof item === 'string') {
       refuseLineBreak(item, field);
-      for (const parsed of addressparser(item, { flatten: true })) {
-        if (!parsed.address) throw new InvalidMailError(`${field}: "${item}" is not a valid e-mail address.`, field);
-        checkAddress(parsed.address, field);
-        out.push(parsed.name ? { name: parsed.name, address: parsed.address } : { address: parsed.address });
-      }
+      parseAddressString(item, field, out);
     } else if (item && typeof item === 'object' && typeof item.address === 'string') {
       refuseLineBreak(item.address, field);
       refuseLineBreak(item.name, `${field} name`);
@@ -167,8 +191,9 @@ function domainOf(address: string): string {
 }
 
 /**
- * Applies defaults and checks everything that becomes a header. The result is what a transport
- * receives; a mail that fails any check throws InvalidMailError and nothing is sent.
+ * Applies defaults, parses addresses and resolves attachments. Call `assertSafeMail()` on the
+ * result (after any listener has had its say) before handing it to a transport: together they
+ * refuse every bad header value with InvalidMailError before anything is sent.
  */
 export async function composeMail(
   mail: Mail,
@@ -213,7 +238,6 @@ export async function composeMail(
     envelope,
     template: mail.template,
   };
-  assertSafeMail(out);
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +31,7 @@ export function testCertificates(): TestCertificates {
     key: readFileSync(join(dir, 'server.key'), 'utf8'),
     cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
   };
+  rmSync(dir, { recursive: true, force: true });
   return certificates;
 }
 
