@@ -32,7 +32,9 @@ const WHITESPACE = /\s+/g;
 
 /** Lower-cases and collapses white space, the form the reason patterns are written against. */
 export function normalizeDiagnostic(text: string): string {
-  return text.replace(WHITESPACE, ' ').trim().toLowerCase();
+  const t = text.replace(WHITESPACE, ' ').trim().toLowerCase();
+  // Typographic apostrophes (Gmail, Outlook) read as the ASCII one the patterns use.
+  return t.indexOf('\u2019') >= 0 ? t.replace(/\u2019/g, "'") : t;
 }
 
 /** The first reason whose wording matches, or undefined. `text` must be normalized. */
@@ -91,7 +93,7 @@ function reconcile(
   // x.1.x is about the address whatever the detail number (Microsoft uses 5.1.10 and 5.1.351 for it).
   // x.5.x (protocol) says nothing about the mailbox either way, so the words decide.
   const addressStatus = status !== undefined && status.charCodeAt(3) === 46 && (status.charCodeAt(2) === 49 || status.charCodeAt(2) === 53);
-  if (command === 'MAIL' && (reason === 'blocked' || reason === 'securityerror' || reason === 'hostunknown' || reason === 'userunknown')) {
+  if (command === 'MAIL' && (reason === 'hostunknown' || reason === 'userunknown')) {
     return 'rejected';
   }
   if (reason === 'hostunknown' && status !== undefined && status.charCodeAt(0) === 52) return 'networkerror';
@@ -103,7 +105,7 @@ function reconcile(
     return 'filtered';
   }
   if (reason === 'rejected') {
-    if (command === 'RCPT' && fromStatus !== 'rejected') return undefined;
+    if ((command === 'RCPT' || command === 'CONN' || command === 'EHLO' || command === 'HELO') && fromStatus !== 'rejected') return undefined;
     return reason;
   }
   return reason;
@@ -130,6 +132,8 @@ export function decideReason(input: ReasonInput): BounceReason {
   if (input.diagnosticType === 'x-unix') return 'mailererror';
   // 421 (with no status or the catch-all 4.7.0) is how servers say "too many, come back later".
   if (code === 421 && (status === undefined || status === '4.7.0' || status === '4.3.2')) return 'ratelimited';
+  // 554 5.7.1 with no telling words is the classic content/policy refusal, not a security failure.
+  if (code === 554 && status === '5.7.1') return 'policyviolation';
   if (fromStatus !== undefined) return fromStatus;
 
   const action = input.action;

@@ -1,0 +1,233 @@
+import type { BounceFormatReader, Finding, ParsedMail } from '../bounce.types.js';
+import {
+  ADDRESS_RE,
+  cleanAddress,
+  commandIn,
+  cutOriginal,
+  isLocalUnknown,
+  isReporterAddress,
+  isSystemAddress,
+  replyIn,
+  squash,
+  statusIn,
+} from '../text.helpers.js';
+
+/**
+ * The plain-text reports most MTAs write without (or besides) a delivery-status part share one
+ * shape: a recipient address that starts a line — bare, in angle brackets, or followed by a colon —
+ * and the explanation on the same and following lines, up to a blank line. Postfix, qmail (and its
+ * vpopmail/netqmail relatives), Exim, Courier, OpenSMTPD, Yahoo, Gmail's classic notices, Mail.ru,
+ * DragonFly and many appliance MTAs (McAfee, MXLogic, mFILTER, SurfControl…) all write it.
+ */
+
+const LEAD = String.raw`^[ \t>*•-]*(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?(?:([^:\n@<>"]{1,48}?)[ \t]*:[ \t]*)?"?<?(${ADDRESS_RE.source})(?![\w-]|\.[\w-])>?"?`;
+const ADDRESS_LINE = new RegExp(`${LEAD}(?=$|[ \\t]*(?:[:.(,;\\-\\[]|\\.\\.\\.|$|\\s+[(<]|\\s+(?:said|failed|has|was|is|on|-)\\b))(.*)$`, 'i');
+/** Labels that only say "this is the address" (their words are not part of the diagnostic). */
+const ADDRESS_LABEL = /^(?:(?:final |original |failed |invalid |bad )?(?:recipient|address|rcpt(?: to)?|to|for|user|mailbox|destinataire|empfänger|e-?mail(?: address)?)(?:\(s\)|es|s)?|address\(es\))$/i;
+const SENTENCE_RECIPIENT = [
+  /recipients? returned (?:permanent|temporary|transient) errors?:\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;)]|\.(?:\s|$)|$)/i,
+  /undeliverable to:?\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;)]|\.(?:\s|$)|$)/i,
+  /(?:delivering|deliver|delivery of) (?:your )?(?:mail|message|e-?mail)? ?(?:to|for) (?:the following (?:recipients?|address(?:es)?):?\s*)?<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s.,:;)]|$)/i,
+  /(?:could not|couldn't|can ?not|was not|wasn't|cannot) be (?:delivered|sent|forwarded) to:?\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s.,:;)]|$)/i,
+  /(?:message|mail|e-?mail) (?:to|for|addressed to) <?([^\s<>()"]+@[^\s<>()"]+?)>?(?:\s|,|\.|:)/i,
+  /(?:rcpt to|recipient|address(?:ee)?|destinataire|to):?\s*<([^\s<>()"]+@[^\s<>()"]+?)>/i,
+];
+
+const BOUNCE_SUBJECT = /undeliver|deliver(?:y|ing)? (?:status|fail|problem|report|notification|has failed|incomplete)|returned mail|return(?:ed)? to sender|failure notice|mail delivery|not (?:be )?delivered|non-?delivery|nondeliverable|rejected|bounce|delayed|could not|warning|mail system error|delivery status|message (?:not|status)|unzustellbar|non remis|no entregado|error|problem|failed/i;
+const BOUNCE_BODY = /error delivering|did not like|did not reach|not reach|unknown (?:user|recipient)|undeliverable|no such|invalid (?:recipient|address)|(?:could not|couldn't|can ?not|unable to|wasn't able to|was not able to|failed to|did not) (?:be )?deliver|(?:delivery|deliveries) (?:to the following|has failed|failed|problem|status)|permanent (?:error|fatal|failure)|undeliver|returned to (?:the )?sender|not (?:be )?delivered|fatal error|rejected|remote (?:host|server|mail server)|said:|smtp error|user unknown|does not exist|delivery failure|mail delivery|temporary failure|giving up|has been delayed|delayed|could not be sent/i;
+
+const STRONG_SUBJECT = /undeliver|returned mail|failure notice|delivery (?:status|failure|report)|non-?delivery|delivery failed|mail delivery|not delivered/i;
+
+function looksLikeBounce(mail: ParsedMail): boolean {
+  if (isSystemAddress(mail.from) || /mail delivery|mailer|postmaster|delivery (?:subsystem|system|service)|mail ?administrator|mailsystem|daemon/i.test(mail.fromRaw)) return true;
+  return BOUNCE_SUBJECT.test(mail.subject);
+}
+
+function remoteHostIn(text: string): string | undefined {
+  const m = /(?:\bhost|remote (?:host|server)|server|mx)\s+([a-z0-9][\w.-]*\.[a-z]{2,})\s*\[?[\d.:a-f]*\]?\s*(?:said|:|refused|failed|did not like)/i.exec(text);
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+function finding(recipient: string, diagnostic: string, whole: string): Finding {
+  const diag = squash(diagnostic);
+  const f: Finding = { recipient };
+  if (isLocalUnknown(diagnostic)) f.hint = 'userunknown';
+  if (diag.length > 0) f.diagnostic = diag;
+  const source = diag.length > 0 ? diag : squash(whole);
+  let r = replyIn(source);
+  // Sendmail writes its own code before the address and the remote's after it: "554 <a@b>... 550 Host unknown".
+  const inner = /^[245]\d\d[ -][^ ]*@[^ ]*\s+(?:\.\.\.\s*)?(.*)$/.exec(source);
+  if (inner) {
+    const r2 = replyIn(inner[1]!);
+    if (r2.code !== undefined) r = r2;
+  }
+  if (r.code !== undefined) f.replyCode = r.code;
+  const st = statusIn(source, r.code !== undefined ? String(r.code)[0] : undefined) ?? statusIn(source);
+  if (st) f.status = st;
+  const cmd = commandIn(diagnostic) ?? commandIn(whole);
+  if (cmd) f.command = cmd;
+  const host = remoteHostIn(diagnostic);
+  if (host) f.remoteMta = host;
+  return f;
+}
+
+function domainOf(a: string): string {
+  const at = a.lastIndexOf('@');
+  return at >= 0 ? a.slice(at + 1) : '';
+}
+
+function indentOf(l: string): number {
+  let i = 0;
+  while (i < l.length && (l.charCodeAt(i) === 32 || l.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+/** Address-led blocks: the recipient starts a line, the reason follows it. */
+export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, allow?: ReadonlySet<string>, reporterDomain = ''): Finding[] {
+  const lines = body.split('\n');
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length > 300 || line.indexOf('@') < 0) continue;
+    const m = ADDRESS_LINE.exec(line);
+    if (!m) continue;
+    const label = (m[1] ?? '').trim();
+    const addr = cleanAddress(m[2]!);
+    if (exclude.has(addr) || (isReporterAddress(addr, reporterDomain) && !allow?.has(addr)) || addr.indexOf('=') >= 0 && /(?:mailfrom|header\.\w+|helo)=/.test(addr)) continue;
+    if (/^\s*(?:from|reply-to|return-path|sender|message-id|in-reply-to|references|cc)\s*:/i.test(line)) continue;
+    const parts: string[] = [];
+    const code = /^\s*[245]\d\d[ -]/.exec(line);
+    if (code) parts.push(line.trim());
+    if (label && !ADDRESS_LABEL.test(label)) {
+      if (/^(?:from|reply-to|return-path|sender|message-id|in-reply-to|references|cc|subject|date)$/i.test(label)) continue;
+      parts.push(label);
+    }
+    const rest = (m[3] ?? '').replace(/^[\s:.,;-]+/, '');
+    if (rest && !code) parts.push(rest);
+    let j = i + 1;
+    // The explanation may start after one blank line (qmail, Yahoo) but ends at the next blank line
+    // once it has begun, or at the next address-led line.
+    if (parts.length === 0 && j < lines.length && lines[j]!.trim() === '') j++;
+    if (parts.length === 0 && j < lines.length && lines[j]!.trim() === '') j++;
+    for (; j < lines.length && j < i + 14; j++) {
+      const l = lines[j]!;
+      if (l.trim() === '') {
+        // "For the following reason:" and its like announce the reason after a blank line.
+        const last = parts[parts.length - 1];
+        if (last !== undefined && last.endsWith(':') && j + 1 < lines.length && lines[j + 1]!.trim() !== '') continue;
+        break;
+      }
+      const indented = indentOf(l) > indentOf(line);
+      if (!indented && ADDRESS_LINE.test(l) && !/^\s+\(|said|error|reason/i.test(l)) break;
+      if (/^\s*(?:-{3,}|={3,}|\*{3,})/.test(l)) break;
+      parts.push(l.trim());
+    }
+    if (seen.has(addr)) {
+      const prev = out.find((f) => f.recipient === addr);
+      if (prev && !prev.diagnostic && parts.length > 0) Object.assign(prev, finding(addr, parts.join(' '), body));
+      continue;
+    }
+    seen.add(addr);
+    out.push(finding(addr, parts.join(' '), body));
+  }
+  return out;
+}
+
+function sentenceRecipient(body: string, exclude: ReadonlySet<string>): string | undefined {
+  for (const re of SENTENCE_RECIPIENT) {
+    const m = re.exec(body);
+    if (!m) continue;
+    const a = cleanAddress(m[1]!);
+    if (ADDRESS_RE.test(a) && !exclude.has(a) && !isSystemAddress(a)) return a;
+  }
+  return undefined;
+}
+
+/** Lines that carry the remote server's words, in the order the report gives them. */
+function diagnosticLines(body: string): string {
+  const keep: string[] = [];
+  for (const l of body.split('\n')) {
+    if (/(?:^|\s)[245]\d\d[\s-]|said:|error|reason|rejected|unknown|not exist|denied|failed|refused|blocked|quota|full|invalid|timed? ?out|expired|delay|unable|couldn't|could not|disabled|spam|policy|exceed|limit|size|not found|no such|does not|suspend|inactive|relay|loop|pipe to|generated by|child process|mailbox/i.test(l)) keep.push(l.trim());
+    if (keep.length >= 12) break;
+  }
+  return keep.join(' ');
+}
+
+/** The To: address of the first header block in the returned-message part of a text report. */
+function originalTo(rest: string, exclude: ReadonlySet<string>): string | undefined {
+  const m = /^to:[ \t]*([^\n]*(?:\n[ \t]+[^\n]*)*)/im.exec(rest);
+  if (!m) return undefined;
+  const a = new RegExp(ADDRESS_RE.source).exec(m[1]!);
+  if (!a) return undefined;
+  const addr = cleanAddress(a[0]);
+  return exclude.has(addr) || isSystemAddress(addr) ? undefined : addr;
+}
+
+/** Recipients an X-Failed-Recipients header names (Exim, Google and others write it). */
+export function failedRecipients(mail: ParsedMail): string[] {
+  const v = mail.headers.get('x-failed-recipients');
+  if (!v) return [];
+  return [...v.matchAll(new RegExp(ADDRESS_RE.source, 'g'))].map((m) => cleanAddress(m[0]));
+}
+
+export function excludedAddresses(mail: ParsedMail): Set<string> {
+  const ex = new Set<string>();
+  if (mail.from) ex.add(mail.from);
+  const to = mail.headers.get('to');
+  if (to) for (const m of to.matchAll(new RegExp(ADDRESS_RE.source, 'g'))) ex.add(cleanAddress(m[0]));
+  return ex;
+}
+
+export const textBlockReader: BounceFormatReader = {
+  name: 'text-block',
+  read(mail, dsn) {
+    if (dsn.length > 0 || !looksLikeBounce(mail)) return [];
+    const body = cutOriginal(mail.text);
+    if (!BOUNCE_BODY.test(body) && !STRONG_SUBJECT.test(mail.subject)) return [];
+    const exclude = excludedAddresses(mail);
+    const reporter = domainOf(mail.from);
+    let blocks = readAddressBlocks(body, exclude, undefined, reporter);
+    if (blocks.length === 0) {
+      const r = sentenceRecipient(body, exclude);
+      if (r) return [finding(r, diagnosticLines(body), body)];
+      // The sender may have written to itself: its own address is then the recipient.
+      blocks = readAddressBlocks(body, new Set([mail.from]), undefined, reporter).filter((f) => f.diagnostic || f.replyCode);
+    }
+    const diagAll = diagnosticLines(body);
+    for (const f of blocks) {
+      if (f.replyCode === undefined && blocks.length === 1 && diagAll.length > 0 && f.diagnostic !== diagAll) {
+        Object.assign(f, finding(f.recipient, f.diagnostic ? `${f.diagnostic} ${diagAll}` : diagAll, body));
+      }
+    }
+    const failed = failedRecipients(mail);
+    if (failed.length > 0) {
+      return failed.map((a) => {
+        const b = blocks.find((x) => x.recipient === a && (x.diagnostic || x.replyCode));
+        return b ?? finding(a, diagAll, body);
+      });
+    }
+    const withText = blocks.filter((f) => f.diagnostic || f.replyCode);
+    if (withText.length > 0) {
+      const diag = diagnosticLines(body);
+      for (const f of blocks) {
+        if (!f.diagnostic) Object.assign(f, finding(f.recipient, diag, body), { recipient: f.recipient });
+        else if (f.replyCode === undefined && blocks.length === 1 && replyIn(diag).code !== undefined) {
+          Object.assign(f, finding(f.recipient, `${f.diagnostic} ${diag}`, body));
+        }
+      }
+      return blocks;
+    }
+    const diag = diagnosticLines(body);
+    if (blocks.length > 0) return blocks.map((f) => finding(f.recipient, diag, body));
+    const r = sentenceRecipient(body, exclude);
+    if (r) return [finding(r, diag, body)];
+    // Nothing in the report names the recipient: the returned message's own To: does, when the
+    // report at least carries a reply code.
+    if (replyIn(diag).code !== undefined) {
+      const to = originalTo(mail.text.slice(body.length), exclude);
+      if (to) return [finding(to, diag, body)];
+    }
+    return [];
+  },
+};

@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+import { promises as fs, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isHardBounce, parseBounce } from '../bounces/index.js';
+import type { BounceResult } from '../bounces/index.js';
+
+const USAGE = `Usage: mailroom bounce <file|dir>... [--path-prefix P]
+
+Parses bounce, complaint and auto-reply e-mails and prints one JSON line per input file:
+  {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
+
+A directory is walked recursively. A file in mbox format (starting with "From ") is split into its
+messages, printed as "<file>#<n>" (n from 1).
+
+Options:
+  --path-prefix P   remove P from the start of every printed file name
+  -h, --help        show this help
+
+Exit codes: 0 every input was read; 1 some path could not be read (reported on stderr); 2 usage error.
+`;
+
+interface Options {
+  paths: string[];
+  prefix: string;
+}
+
+function parseArgs(argv: readonly string[]): Options | string {
+  const paths: string[] = [];
+  let prefix = '';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--path-prefix') {
+      const v = argv[++i];
+      if (v === undefined) return '--path-prefix needs a value';
+      prefix = v;
+    } else if (a.startsWith('--path-prefix=')) {
+      prefix = a.slice('--path-prefix='.length);
+    } else if (a.startsWith('-') && a !== '-') {
+      return `unknown option ${a}`;
+    } else {
+      paths.push(a);
+    }
+  }
+  if (paths.length === 0) return 'no file or directory given';
+  return { paths, prefix };
+}
+
+/** One printed row, in the shape the corpus scorer reads. */
+export function toRow(r: BounceResult): Record<string, string | boolean> {
+  const c = r.classification;
+  return {
+    recipient: r.recipient,
+    status: c.status ?? '',
+    replycode: c.replyCode === undefined ? '' : String(c.replyCode),
+    reason: c.reason,
+    hardbounce: isHardBounce(c.reason, c.replyCode ?? c.status),
+    kind: c.kind,
+  };
+}
+
+async function* walk(p: string): AsyncGenerator<string> {
+  const st = await fs.stat(p);
+  if (!st.isDirectory()) {
+    yield p;
+    return;
+  }
+  const entries = await fs.readdir(p, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const child = path.join(p, e.name);
+    if (e.isDirectory()) yield* walk(child);
+    else if (e.isFile()) yield child;
+  }
+}
+
+/** Splits an mbox into messages on "From " separator lines; undefined when the data is not an mbox. */
+export function splitMbox(data: Buffer): Buffer[] | undefined {
+  if (data.length < 5 || data.toString('latin1', 0, 5) !== 'From ') return undefined;
+  const text = data.toString('latin1');
+  const starts: number[] = [0];
+  const re = /\nFrom [^\n]*\n/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index + 1);
+  if (starts.length < 2) return undefined;
+  const out: Buffer[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const s = starts[i]!;
+    const e = i + 1 < starts.length ? starts[i + 1]! : data.length;
+    const firstNl = text.indexOf('\n', s);
+    out.push(data.subarray(firstNl + 1, e));
+  }
+  return out;
+}
+
+function display(file: string, prefix: string): string {
+  return prefix && file.startsWith(prefix) ? file.slice(prefix.length) : file;
+}
+
+/** Runs the command; returns the exit code. Output goes to the given writers (stdout/stderr by default). */
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
+    (argv.length === 0 ? err : out)(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const [command, ...rest] = argv;
+  if (command !== 'bounce') {
+    err(`mailroom: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const opts = parseArgs(rest);
+  if (typeof opts === 'string') {
+    err(`mailroom bounce: ${opts}\n\n${USAGE}`);
+    return 2;
+  }
+  let failed = false;
+  for (const root of opts.paths) {
+    try {
+      for await (const file of walk(root)) {
+        let data: Buffer;
+        try {
+          data = await fs.readFile(file);
+        } catch (e) {
+          failed = true;
+          err(`mailroom: cannot read ${file}: ${(e as Error).message}\n`);
+          continue;
+        }
+        const name = display(file, opts.prefix);
+        const messages = splitMbox(data);
+        const list = messages ?? [data];
+        for (let i = 0; i < list.length; i++) {
+          let rows: Record<string, string | boolean>[] = [];
+          let error: string | undefined;
+          try {
+            rows = (await parseBounce(list[i]!)).map(toRow);
+          } catch (e) {
+            error = (e as Error).message;
+          }
+          const line: Record<string, unknown> = { file: messages ? `${name}#${i + 1}` : name, results: rows };
+          if (error !== undefined) line.error = error;
+          out(`${JSON.stringify(line)}\n`);
+        }
+      }
+    } catch (e) {
+      failed = true;
+      const code = (e as NodeJS.ErrnoException).code;
+      err(`mailroom: cannot read ${root}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** Run as a program (directly, or through the `bin` symlink npm creates), not imported. */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`mailroom: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

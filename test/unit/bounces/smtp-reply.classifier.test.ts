@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifySmtpReply,
+  classifyStatus,
+  enhancedStatusOf,
+  isHardBounce,
+  replyCodeOf,
+} from '../../../lib/bounces/index.js';
+
+type Row = [code: number | undefined, text: string, reason: string, bounce: 'hard' | 'soft' | 'none', action: string, retryable: boolean];
+
+// Rules the design states, then wordings of real servers.
+const TABLE: Row[] = [
+  [550, '5.1.1 <a@b.test>: Recipient address rejected: User unknown in local recipient table', 'userunknown', 'hard', 'suppress', false],
+  [421, '4.7.0 Try again later, closing connection.', 'ratelimited', 'soft', 'slow-down', true],
+  [553, '5.1.3 The recipient address <a@@b.test> is not a valid RFC 5321 address.', 'userunknown', 'hard', 'suppress', false],
+  [554, '5.7.1 Message rejected as spam by Content Filtering.', 'spamdetected', 'soft', 'none', false],
+  [554, '5.7.1 Rejected', 'policyviolation', 'soft', 'none', false],
+  [450, '4.1.1 <a@b.test>: Recipient address rejected: unverified address', 'userunknown', 'hard', 'retry', true],
+  [552, '5.2.2 The email account that you tried to reach is over quota.', 'mailboxfull', 'soft', 'none', false],
+  [250, '2.0.0 OK queued as 12345', 'delivered', 'none', 'none', false],
+  [550, '5.7.26 Unauthenticated email from sender.test is not accepted due to domain\'s DMARC policy.', 'authfailure', 'soft', 'fix-config', false],
+  [550, '5.7.25 The IP address sending this message does not have a PTR record setup.', 'requireptr', 'soft', 'fix-config', false],
+  [550, '5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus.', 'blocked', 'soft', 'none', false],
+  [421, '4.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address.', 'spamdetected', 'soft', 'retry', true],
+  [451, '4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.', 'badreputation', 'soft', 'retry', true],
+  [421, '4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints', 'badreputation', 'soft', 'retry', true],
+  [552, '5.3.4 Message size exceeds fixed limit', 'emailtoolarge', 'soft', 'none', false],
+  [550, '5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', 'userunknown', 'hard', 'suppress', false],
+  [550, '5.4.1 Recipient address rejected: Access denied. AS(201806281)', 'userunknown', 'hard', 'suppress', false],
+  [554, '5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain', 'hostunknown', 'hard', 'suppress', false],
+  [550, '5.1.2 Host unknown (Name server: receiver.test: host not found)', 'hostunknown', 'hard', 'suppress', false],
+  [554, '5.7.9 Message not accepted for policy reasons.', 'policyviolation', 'soft', 'none', false],
+  [550, '5.7.1 Relaying denied', 'norelaying', 'soft', 'fix-config', false],
+  [535, '5.7.8 Username and Password not accepted.', 'securityerror', 'soft', 'fix-config', false],
+  [452, '4.2.2 The email account that you tried to reach is over quota.', 'mailboxfull', 'soft', 'retry', true],
+  [451, '4.4.2 Bad connection, lost while reading data.', 'networkerror', 'soft', 'retry', true],
+  [451, '4.3.0 Temporary local problem - please try later', 'systemerror', 'soft', 'retry', true],
+  [550, '5.2.1 The email account that you tried to reach is disabled.', 'suspend', 'soft', 'none', false],
+  [554, '5.7.1 This message was blocked because its content presents a potential security issue.', 'policyviolation', 'soft', 'none', false],
+  [550, '5.7.1 Our system has detected that this message is likely unsolicited mail.', 'spamdetected', 'soft', 'none', false],
+  [554, '5.6.0 Message has a virus: Eicar-Test-Signature', 'virusdetected', 'soft', 'none', false],
+  [521, '5.3.2 mx.receiver.test does not accept mail', 'notaccept', 'hard', 'suppress', false],
+  [556, '5.1.10 Recipient address has null MX', 'notaccept', 'hard', 'suppress', false],
+  [421, 'Too many concurrent SMTP connections from this IP address; please try again later.', 'ratelimited', 'soft', 'slow-down', true],
+  [550, '5.1.6 Recipient addresses in this domain have moved', 'hasmoved', 'hard', 'suppress', false],
+  [530, '5.7.0 Must issue a STARTTLS command first', 'securityerror', 'soft', 'fix-config', false],
+];
+
+describe('classifySmtpReply', () => {
+  it.each(TABLE)('%s %s → %s', (code, text, reason, bounce, action, retryable) => {
+    const c = classifySmtpReply(code, text, 'a@b.test');
+    expect(c.reason).toBe(reason);
+    expect(c.bounce).toBe(bounce);
+    expect(c.action).toBe(action);
+    expect(c.retryable).toBe(retryable);
+    expect(c.recipient).toBe('a@b.test');
+  });
+
+  it('sets kind from the class of the reply code', () => {
+    expect(classifySmtpReply(250, 'ok').kind).toBe('delivered');
+    expect(classifySmtpReply(451, '4.3.0 try later').kind).toBe('deferred');
+    expect(classifySmtpReply(550, '5.1.1 no such user').kind).toBe('bounced');
+  });
+
+  it('never retries a 5xx and always may retry a 4xx', () => {
+    for (const [code, text] of TABLE) {
+      const c = classifySmtpReply(code, text);
+      if (code !== undefined && code >= 500) expect(c.retryable).toBe(false);
+      if (code !== undefined && code >= 400 && code < 500) expect(c.retryable).toBe(true);
+    }
+  });
+
+  it('reads the code and the enhanced status from the text when the code is not given', () => {
+    const c = classifySmtpReply(undefined, '550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 https://support.google.com/mail/?p=NoSuchUser');
+    expect(c.replyCode).toBe(550);
+    expect(c.status).toBe('5.1.1');
+    expect(c.reason).toBe('userunknown');
+    expect(c.diagnostic).not.toContain('\n');
+  });
+
+  it('reads "user unknown" at RCPT as unknown, after DATA as a filter', () => {
+    expect(classifySmtpReply(550, 'Unknown user a@b.test', 'a@b.test').reason).toBe('userunknown');
+    expect(classifySmtpReply(550, 'Unknown user a@b.test', 'a@b.test', 'DATA').reason).toBe('filtered');
+    expect(classifySmtpReply(550, '5.7.1 Access denied', undefined, 'MAIL FROM').reason).toBe('rejected');
+  });
+
+  it('ignores a status whose class contradicts the reply code', () => {
+    const c = classifySmtpReply(450, '5.1.1 mailbox busy');
+    expect(c.status).toBeUndefined();
+  });
+
+  it('falls back on the reply code when the words say nothing known', () => {
+    expect(classifySmtpReply(552, 'blah').reason).toBe('mailboxfull');
+    expect(classifySmtpReply(421, 'bye').reason).toBe('ratelimited');
+    expect(classifySmtpReply(501, 'huh?').reason).toBe('syntaxerror');
+  });
+});
+
+describe('classifyStatus', () => {
+  it.each([
+    ['5.1.1', 'userunknown', 'hard'],
+    ['5.2.2', 'mailboxfull', 'soft'],
+    ['4.2.2', 'mailboxfull', 'soft'],
+    ['5.1.2', 'hostunknown', 'hard'],
+    ['5.7.26', 'authfailure', 'soft'],
+    ['5.7.25', 'requireptr', 'soft'],
+    ['5.1.6', 'hasmoved', 'hard'],
+    ['5.3.4', 'emailtoolarge', 'soft'],
+    ['4.4.7', 'expired', 'soft'],
+    ['2.1.5', 'delivered', 'none'],
+  ])('%s → %s', (status, reason, bounce) => {
+    const c = classifyStatus(status);
+    expect(c.reason).toBe(reason);
+    expect(c.bounce).toBe(bounce);
+    expect(c.status).toBe(status);
+  });
+});
+
+describe('isHardBounce', () => {
+  it('follows the reason, not the first digit', () => {
+    expect(isHardBounce('userunknown', 450)).toBe(true);
+    expect(isHardBounce('mailboxfull', 552)).toBe(false);
+    expect(isHardBounce('hostunknown')).toBe(true);
+    expect(isHardBounce('hasmoved')).toBe(true);
+    expect(isHardBounce('notaccept', 550)).toBe(true);
+    expect(isHardBounce('notaccept', 421)).toBe(false);
+    expect(isHardBounce('notaccept', '4.3.2')).toBe(false);
+    expect(isHardBounce('notaccept')).toBe(true);
+    expect(isHardBounce('feedback')).toBe(false);
+    expect(isHardBounce('vacation')).toBe(false);
+  });
+});
+
+describe('reply helpers', () => {
+  it('extracts codes', () => {
+    expect(replyCodeOf('550-5.7.1 nope')).toBe(550);
+    expect(replyCodeOf('hello 550')).toBeUndefined();
+    expect(enhancedStatusOf('host 192.0.2.1 said 5.01.001 nope')).toBe('5.1.1');
+    expect(enhancedStatusOf('from 192.0.2.5')).toBeUndefined();
+  });
+});
