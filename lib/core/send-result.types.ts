@@ -23,14 +23,38 @@ export interface TransportResult {
   response?: string;
   /** The provider's own id for the message when it differs from the Message-ID header. */
   providerMessageId?: string;
+  /**
+   * Name of the transport that actually delivered, when it differs from the one sent to: the child
+   * of a failover or round-robin transport (`default[1]`). Absent for plain transports.
+   */
+  deliveredBy?: string;
+  /** Set by failover and round-robin transports: every attempt in order, the successful one last. */
+  attempts?: SendAttempt[];
 }
 
 /** One attempt on one transport, successful or not. */
 export interface SendAttempt {
+  /** Name of the transport tried (`default`, or `default[0]` inside a failover). */
   transport: string;
+  /** Its kind: `smtp`, `postmark`, … */
+  kind?: string;
   ok: boolean;
-  error?: { code: string; message: string; classification?: Classification };
+  /**
+   * Why it failed. `failure` is the TransportError's failure (`connection`, `timeout`, `auth`,
+   * `envelope`, `http`, …) when the error was one.
+   */
+  error?: { code: string; message: string; failure?: string; classification?: Classification };
 }
+
+/** The outcome of one mail of a batch, in input order. */
+export type TransportBatchOutcome =
+  | { ok: true; result: TransportResult }
+  | {
+      ok: false;
+      error: Error;
+      /** Attempts made for this mail before it failed, when a failover or round-robin transport made several. */
+      attempts?: SendAttempt[];
+    };
 
 export interface SendResult extends TransportResult {
   /** Name of the transport that delivered the mail. */

@@ -1,5 +1,5 @@
 import type { OutgoingMail } from './mail.types.js';
-import type { TransportResult } from './send-result.types.js';
+import type { TransportBatchOutcome, TransportResult } from './send-result.types.js';
 
 /**
  * A way out for mail. Every failure a transport reports is a `TransportError` (or a subclass),
@@ -11,6 +11,12 @@ export interface Transport {
   /** `smtp`, `sendgrid`, `failover`, … */
   readonly kind: string;
   send(mail: OutgoingMail): Promise<TransportResult>;
+  /**
+   * Optional: sends several mails, in as few requests as the provider allows, and reports one
+   * outcome per mail in input order. A failed mail is an outcome, not a rejection; the call rejects
+   * only when it cannot report per mail (and must then do so before sending anything).
+   */
+  sendBatch?(mails: OutgoingMail[]): Promise<TransportBatchOutcome[]>;
   /** Connects and authenticates (SMTP) or makes an authenticated call that sends nothing (APIs). */
   verify(): Promise<void>;
   /** Releases pooled connections. Safe to call more than once. */

@@ -1,5 +1,5 @@
 import type { Classification } from '../core/classification.types.js';
-import type { RejectedRecipient } from '../core/send-result.types.js';
+import type { RejectedRecipient, SendAttempt } from '../core/send-result.types.js';
 import { redact } from './redact.js';
 
 export type MailerErrorCode =
@@ -107,6 +107,8 @@ export interface TransportErrorDetails {
   classification?: Classification;
   /** Recipients refused one by one, when every recipient was refused. */
   rejected?: RejectedRecipient[];
+  /** Every attempt a failover or round-robin transport made before giving up, in order. */
+  attempts?: SendAttempt[];
   cause?: unknown;
 }
 
@@ -127,6 +129,11 @@ export class TransportError extends MailerError {
   readonly retryAfter?: number;
   classification?: Classification;
   readonly rejected?: RejectedRecipient[];
+  /**
+   * Set when a failover or round-robin transport tried more than one way: each attempt in order,
+   * this failure last. The cause of an "every transport failed" error is the last failure.
+   */
+  attempts?: SendAttempt[];
 
   constructor(message: string, details: TransportErrorDetails) {
     super(message, { cause: details.cause });
@@ -141,6 +148,7 @@ export class TransportError extends MailerError {
     this.retryAfter = details.retryAfter;
     this.classification = details.classification;
     this.rejected = details.rejected;
+    this.attempts = details.attempts;
   }
 }
 

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { MailerHealthIndicator } from './mailer.health.js';
 import type { MailerModuleExtras, MailerModuleOptions } from './mailer.options.js';
 import { createMailerRuntime } from './mailer.runtime.js';
 import { MailerService } from './mailer.service.js';
@@ -43,8 +44,10 @@ export const {
       inject: [MAILER_MODULE_OPTIONS],
     },
     MailerService,
+    // Safe without @nestjs/terminus: the package is imported only when isHealthy() runs.
+    MailerHealthIndicator,
   ],
-  exports: [MailerService],
+  exports: [MailerService, MailerHealthIndicator],
 })
 export class MailerModule extends MailerConfigurableModule {
   static override forRoot(options: typeof MAILER_OPTIONS_TYPE): DynamicModule {

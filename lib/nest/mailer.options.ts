@@ -7,7 +7,10 @@ import type { TransportConfig } from '../transports/transport.config.js';
 export interface MailerModuleOptions {
   /**
    * One transport, registered under the name `default`: a URL (`smtp://user:pass@host:587`,
-   * `smtps://…`, `memory://`), an options object, or a Transport instance.
+   * `smtps://…`, `memory://`, `postmark+api://TOKEN@default`, `sendgrid+api://KEY@default`,
+   * `ses+api://default?region=eu-west-1`, `mailgun+api://KEY:DOMAIN@default`,
+   * `resend+api://KEY@default`, `failover(URL URL …)`, `roundrobin(URL URL …)`), an options object
+   * with a `type`, or a Transport instance. See docs/transports.md.
    */
   transport?: TransportConfig;
   /** Several named transports (`{ default: 'smtps://…', bulk: { … } }`). Use with or instead of `transport`. */

@@ -3,13 +3,16 @@ import { ModuleRef } from '@nestjs/core';
 import { Subject, type Observable } from 'rxjs';
 import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
 import type { Mail, OutgoingMail } from '../core/mail.types.js';
-import type { SendResult } from '../core/send-result.types.js';
+import type { SendAttempt, SendResult, TransportResult } from '../core/send-result.types.js';
 import type { Transport } from '../core/transport.types.js';
 import {
-  InvalidMailError, MailCancelledError, MailerConfigurationError, MailerError, TransportError,
+  InvalidMailError, MailCancelledError, MailerConfigurationError, type MailerError,
 } from '../errors/mailer.error.js';
 import type { RenderedMail, RenderOptions } from '../templates/template-renderer.types.js';
+import { mapWithConcurrency } from '../transports/http/concurrency.js';
 import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
+import { DEFAULT_SEND_CONCURRENCY, sendThrough } from '../transports/transport-batch.js';
+import { normalizeTransportFailure } from '../transports/transport-failure.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
@@ -18,6 +21,25 @@ export interface SendOptions {
   /** Name of a configured transport; default: the module's default transport. */
   transport?: string;
 }
+
+export interface SendBatchOptions extends SendOptions {
+  /**
+   * Mails prepared (rendered, composed, passed through mail.sending) at once, and mails in flight
+   * at once when the transport has no `sendBatch` of its own. Default 8.
+   */
+  concurrency?: number;
+}
+
+/** The outcome of one mail of `sendBatch`, in input order. */
+export type BatchSendResult =
+  | { ok: true; result: SendResult }
+  | {
+      ok: false;
+      /** InvalidMailError, a template error or MailCancelledError before sending; TransportError after. */
+      error: Error;
+      /** Attempts made when the transport (a failover or round-robin) tried several ways. */
+      attempts?: SendAttempt[];
+    };
 
 /** The subset of EventEmitter2 the service needs. */
 interface EventSink {
@@ -28,6 +50,7 @@ interface EventSink {
 export interface BoundMailer {
   readonly transport: string;
   send(mail: Mail): Promise<SendResult>;
+  sendBatch(mails: Mail[], options?: Omit<SendBatchOptions, 'transport'>): Promise<BatchSendResult[]>;
   render(template: string, context?: Record<string, unknown>, options?: RenderOptions): RenderedMail;
   verify(): Promise<void>;
 }
@@ -97,6 +120,7 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
     return {
       transport,
       send: (mail) => this.send(mail, { transport }),
+      sendBatch: (mails, options) => this.sendBatch(mails, { ...options, transport }),
       render: (template, context, options) => this.render(template, context, options),
       verify: () => this.verify(transport),
     };
@@ -119,33 +143,72 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   /**
    * Renders, checks and sends one mail. Throws InvalidMailError, a template error or
    * MailCancelledError before anything leaves, and TransportError when the transport fails.
-   * Recipients refused while others were accepted are listed in `result.rejected`.
+   * Recipients refused while others were accepted are listed in `result.rejected`. Through a
+   * failover or round-robin transport, `result.transport` names the one that delivered and
+   * `result.attempts` lists those that failed before it.
    */
   async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
     const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
-    if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
-    const rendered = mail.template
-      ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
-      : {};
-    const { defaults = {}, attachments = {} } = this.runtime.options;
-    const outgoing = await composeMail(mail, rendered, defaults, attachments);
-    const ready = await this.emitSending(outgoing, transport.name);
+    const ready = await this.prepare(mail, transport);
 
     let delivered;
     try {
       delivered = await transport.send(ready);
     } catch (error) {
-      const normalized = error instanceof MailerError ? error : new TransportError(
-        `Transport "${transport.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
-        { transport: transport.name, failure: 'unknown', cause: error },
-      );
+      const normalized = this.normalize(transport, error);
       this.publish({ type: MAIL_EVENTS.failed, mail: ready, transport: transport.name, error: normalized });
       throw normalized;
     }
-    const result: SendResult = { ...delivered, transport: transport.name, attempts: [{ transport: transport.name, ok: true }] };
+    const result = this.toSendResult(transport, delivered);
     this.publish({ type: MAIL_EVENTS.sent, mail: ready, result });
     return result;
+  }
+
+  /**
+   * Sends several mails and reports one outcome per mail, in input order; only a programmer error
+   * (an unknown transport name, a closed mailer, no array) rejects the call. Each mail is rendered,
+   * composed and passed through mail.sending like `send()`; a mail that fails there is a failed
+   * outcome and the others go on. The mails that are ready go out through the transport's
+   * `sendBatch` when it has one (Postmark, SendGrid, Resend batch endpoints; failover and
+   * round-robin), else one `send` each with at most `concurrency` in flight. mail.sent or
+   * mail.failed is published for each mail that reached the transport.
+   */
+  async sendBatch(mails: Mail[], options: SendBatchOptions = {}): Promise<BatchSendResult[]> {
+    if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
+    const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
+    if (!Array.isArray(mails)) throw new InvalidMailError('sendBatch() expects an array of mails.');
+    const concurrency = options.concurrency ?? DEFAULT_SEND_CONCURRENCY;
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new MailerConfigurationError(`sendBatch(): concurrency must be a whole number of at least 1, got ${String(concurrency)}.`);
+    }
+    const results = new Array<BatchSendResult>(mails.length);
+    const prepared = await mapWithConcurrency(mails, concurrency, async (mail, index) => {
+      try {
+        return await this.prepare(mail, transport);
+      } catch (error) {
+        results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+        return undefined;
+      }
+    });
+    const ready: Array<{ index: number; mail: OutgoingMail }> = [];
+    prepared.forEach((mail, index) => {
+      if (mail) ready.push({ index, mail });
+    });
+    const outcomes = await sendThrough(transport, ready.map((r) => r.mail), concurrency);
+    ready.forEach(({ index, mail }, position) => {
+      const outcome = outcomes[position]!;
+      if (outcome.ok) {
+        const result = this.toSendResult(transport, outcome.result);
+        results[index] = { ok: true, result };
+        this.publish({ type: MAIL_EVENTS.sent, mail, result });
+      } else {
+        const error = this.normalize(transport, outcome.error);
+        results[index] = outcome.attempts ? { ok: false, error, attempts: outcome.attempts } : { ok: false, error };
+        this.publish({ type: MAIL_EVENTS.failed, mail, transport: transport.name, error });
+      }
+    });
+    return results;
   }
 
   /**
@@ -163,6 +226,32 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
       pending: [],
       response: result.response ?? '',
       result,
+    };
+  }
+
+  /** Steps 1–2 of a send: render, compose with the defaults, mail.sending (which may cancel). */
+  private async prepare(mail: Mail, transport: Transport): Promise<OutgoingMail> {
+    if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
+    const rendered = mail.template
+      ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
+      : {};
+    const { defaults = {}, attachments = {} } = this.runtime.options;
+    const outgoing = await composeMail(mail, rendered, defaults, attachments);
+    return this.emitSending(outgoing, transport.name);
+  }
+
+  /** The one normalization every transport failure passes through (see normalizeTransportFailure). */
+  private normalize(transport: Transport, error: unknown): MailerError {
+    return normalizeTransportFailure(transport, error);
+  }
+
+  /** The transport's result with the name of the one that delivered and every attempt made. */
+  private toSendResult(transport: Transport, delivered: TransportResult): SendResult {
+    const by = delivered.deliveredBy ?? transport.name;
+    return {
+      ...delivered,
+      transport: by,
+      attempts: delivered.attempts ?? [{ transport: transport.name, kind: transport.kind, ok: true }],
     };
   }
 

@@ -3,6 +3,7 @@ import type { TransportResult } from '../../core/send-result.types.js';
 import type { Transport } from '../../core/transport.types.js';
 import {
   MailerConfigurationError,
+  MailerError,
   TransportError,
   UnsupportedFeatureError,
   type TransportFailure,
@@ -124,7 +125,8 @@ export abstract class HttpTransport implements Transport {
     try {
       return { ok: true, result: await pending };
     } catch (error) {
-      if (error instanceof TransportError) return { ok: false, error };
+      // One mail's own problem must not fail the mails beside it.
+      if (error instanceof MailerError) return { ok: false, error };
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import type { TransportResult } from '../../core/send-result.types.js';
-import type { TransportError, TransportFailure } from '../../errors/mailer.error.js';
+import type { MailerError, TransportError, TransportFailure } from '../../errors/mailer.error.js';
 
 /** Options every HTTP API transport accepts. */
 export interface HttpTransportOptions {
@@ -25,10 +25,13 @@ export interface HttpSendOptions {
   signal?: AbortSignal;
 }
 
-/** The outcome of one mail of a batch, in input order. */
+/**
+ * The outcome of one mail of a batch, in input order: a TransportError when the provider refused
+ * it, or the MailerError (unreadable attachment, unsupported feature) that stopped it before.
+ */
 export type BatchSendOutcome =
   | { ok: true; result: TransportResult }
-  | { ok: false; error: TransportError };
+  | { ok: false; error: MailerError };
 
 /** One request to the provider's API. */
 export interface HttpRequest {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TransportError, UnsupportedFeatureError } from '../../../lib/errors/mailer.error.js';
+import { Readable } from 'node:stream';
+import { InvalidMailError, TransportError, UnsupportedFeatureError } from '../../../lib/errors/mailer.error.js';
 import { MailgunTransport } from '../../../lib/transports/providers/index.js';
 import { MAILGUN_DOMAIN, MAILGUN_KEY, MailgunFake, PDF_BYTES, PNG_BYTES, mailgunAnswers, outgoingMail, richMail } from '../../support/provider-fakes/index.js';
 
@@ -78,6 +79,19 @@ describe('MailgunTransport against a Mailgun fake', () => {
     outcomes.forEach((o, i) => {
       if (o.ok) expect(o.result.messageId).toBe(mails[i]?.messageId);
     });
+  });
+
+  it('batch: a mail whose attachment cannot be read fails alone; the others are sent', async () => {
+    const broken = new Readable({ read() { this.destroy(new Error('disk gone')); } });
+    const mails = [
+      outgoingMail({ subject: 'ok-1' }),
+      outgoingMail({ subject: 'broken', attachments: [{ filename: 'a.bin', content: broken, contentDisposition: 'attachment' }] }),
+      outgoingMail({ subject: 'ok-2' }),
+    ];
+    const outcomes = await mailgun.sendBatch(mails);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect(outcomes[1]!.ok ? undefined : outcomes[1]!.error).toBeInstanceOf(InvalidMailError);
+    expect(fake.received.map((r) => r.fields.get('subject')?.[0]).sort()).toEqual(['ok-1', 'ok-2']);
   });
 
   it('verify() calls GET /v3/domains/{domain}', async () => {

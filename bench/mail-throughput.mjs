@@ -1,0 +1,144 @@
+// Mails per second for a templated receipt, all senders in one process, into one SMTP sink:
+//   raw-html       nodemailer pool + precompiled Handlebars; HTML only, no CSS inlining, no text part
+//   raw-same       nodemailer pool sending the very message mailroom sends (inlined HTML + text part);
+//                  the parts come from a HandlebarsRenderer, whose render costs what plain Handlebars does
+//   mailroom       MailerService, defaults (CSS inlined and text part derived at compile time)
+//   incumbent      @nestjs-modules/mailer + HandlebarsAdapter (CSS inlined per send, its default; no text part)
+//   mailroom-html  MailerService with text: false, i.e. the same content the incumbent sends
+// Rounds alternate the order so that warm-up and GC pressure fall evenly. Run: npm run bench
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import Handlebars from 'handlebars';
+import nodemailer from 'nodemailer';
+import { MailerModule as IncumbentModule, MailerService as IncumbentService } from '@nestjs-modules/mailer';
+import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.adapter';
+import { HandlebarsRenderer, MailerModule, MailerService } from '../dist/index.js';
+import { startSinkProcess } from './support/sink.mjs';
+import { receiptContext } from './support/receipt.mjs';
+
+const TEMPLATES = fileURLToPath(new URL('../sample-app/templates', import.meta.url));
+const MAILS = Number(process.env.BENCH_MAILS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = 10;
+const POOL = { pool: true, maxConnections: 5, maxMessages: Infinity };
+const FROM = 'Lumen & Co <orders@lumen.example>';
+
+const sink = await startSinkProcess();
+const context = receiptContext();
+const subject = `Your receipt for order #${context.order.id}`;
+
+async function rawSameSender() {
+  const renderer = new HandlebarsRenderer({ dir: TEMPLATES });
+  await renderer.init();
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, ignoreTLS: true, ...POOL });
+  return {
+    send: (i) => {
+      const { html, text } = renderer.render('receipt', context);
+      return transport.sendMail({ from: FROM, to: `customer${i}@example.org`, subject, html, text });
+    },
+    close: async () => { transport.close(); await renderer.close(); },
+  };
+}
+
+function rawSender() {
+  const hb = Handlebars.create();
+  hb.registerPartial('line', readFileSync(`${TEMPLATES}/partials/line.hbs`, 'utf8'));
+  const body = hb.compile(readFileSync(`${TEMPLATES}/receipt.hbs`, 'utf8'));
+  const layout = hb.compile(readFileSync(`${TEMPLATES}/layouts/main.hbs`, 'utf8'));
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, ignoreTLS: true, ...POOL });
+  return {
+    send: (i) => transport.sendMail({
+      from: FROM, to: `customer${i}@example.org`, subject,
+      html: layout({ ...context, body: new hb.SafeString(body(context)) }),
+    }),
+    close: async () => transport.close(),
+  };
+}
+
+async function incumbentSender() {
+  const IncumbentApp = class IncumbentApp {};
+  Module({
+    imports: [IncumbentModule.forRoot({
+      transport: { host: '127.0.0.1', port: sink.port, ignoreTLS: true, ...POOL },
+      defaults: { from: FROM },
+      template: { dir: TEMPLATES, adapter: new HandlebarsAdapter(), options: { strict: false } },
+      options: { partials: { dir: `${TEMPLATES}/partials` }, layout: 'layouts/main' },
+    })],
+  })(IncumbentApp);
+  const app = await NestFactory.createApplicationContext(IncumbentApp, { logger: false });
+  const mailer = app.get(IncumbentService);
+  return {
+    send: (i) => mailer.sendMail({ to: `customer${i}@example.org`, subject, template: 'receipt', context }),
+    close: () => app.close(),
+  };
+}
+
+async function mailroomSender(templateOptions = {}) {
+  const MailroomApp = class MailroomApp {};
+  Module({
+    imports: [MailerModule.forRoot({
+      transport: { host: '127.0.0.1', port: sink.port, tlsMode: 'none', pool: { maxConnections: 5, maxMessages: 1_000_000 } },
+      defaults: { from: FROM },
+      templates: { dir: TEMPLATES, ...templateOptions },
+    })],
+  })(MailroomApp);
+  const app = await NestFactory.createApplicationContext(MailroomApp, { logger: false });
+  const mailer = app.get(MailerService);
+  return {
+    send: (i) => mailer.send({ to: `customer${i}@example.org`, subject, template: 'receipt', context }),
+    close: () => app.close(),
+  };
+}
+
+async function run(sender, count) {
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < count) await sender.send(next++);
+  }));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { perSecond: count / seconds, cpuMicrosPerMail: (used.user + used.system) / count };
+}
+
+const makers = {
+  'raw-html': rawSender,
+  'raw-same': rawSameSender,
+  mailroom: () => mailroomSender(),
+  incumbent: incumbentSender,
+  'mailroom-html': () => mailroomSender({ text: false }),
+};
+const senders = {};
+for (const [name, make] of Object.entries(makers)) {
+  senders[name] = await make();
+  await run(senders[name], 300); // warm-up: JIT, pool connections, template caches
+}
+const results = Object.fromEntries(Object.keys(makers).map((name) => [name, []]));
+const names = Object.keys(makers);
+for (let round = 0; round < ROUNDS; round += 1) {
+  const order = round % 2 ? [...names].reverse() : names;
+  for (const name of order) {
+    global.gc?.();
+    results[name].push(await run(senders[name], MAILS));
+  }
+}
+for (const sender of Object.values(senders)) await sender.close();
+const delivered = await sink.count();
+await sink.stop();
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = Object.fromEntries(Object.entries(results).map(([name, runs]) => [name, {
+  mailsPerSecond: Math.round(median(runs.map((r) => r.perSecond))),
+  cpuMicrosPerMail: Math.round(median(runs.map((r) => r.cpuMicrosPerMail))),
+}]));
+console.log(`templated receipt, ${MAILS} mails x ${ROUNDS} rounds, concurrency ${CONCURRENCY}, sink in its own process (${delivered} mails received)`);
+console.table(summary);
+const ratio = (a, b) => (a / b).toFixed(2);
+const s = summary;
+console.log(`mailroom time per mail vs raw nodemailer sending the same message: ${ratio(s['raw-same'].mailsPerSecond, s.mailroom.mailsPerSecond)}x wall, ${ratio(s.mailroom.cpuMicrosPerMail, s['raw-same'].cpuMicrosPerMail)}x CPU (target <= 1.15x)`);
+console.log(`mailroom time per mail vs raw nodemailer sending bare HTML: ${ratio(s['raw-html'].mailsPerSecond, s.mailroom.mailsPerSecond)}x wall, ${ratio(s.mailroom.cpuMicrosPerMail, s['raw-html'].cpuMicrosPerMail)}x CPU`);
+console.log(`throughput vs @nestjs-modules/mailer, same content (inlined HTML): ${ratio(s['mailroom-html'].mailsPerSecond, s.incumbent.mailsPerSecond)}x (target >= 2x); mailroom with its text part: ${ratio(s.mailroom.mailsPerSecond, s.incumbent.mailsPerSecond)}x`);

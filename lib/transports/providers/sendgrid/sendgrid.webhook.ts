@@ -1,0 +1,282 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
+import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
+import {
+  WebhookPayloadError,
+  type DeliveryEvent,
+  type DeliveryEventType,
+  type WebhookHeaders,
+  type WebhookVerification,
+} from '../../../core/delivery-event.types.js';
+import { MailerConfigurationError } from '../../../errors/mailer.error.js';
+
+export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
+export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
+
+/** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
+const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export interface SendGridWebhookOptions {
+  /**
+   * The "Verification Key" SendGrid shows when Signed Event Webhook is enabled: base64 of the DER
+   * public key (ECDSA P-256), a PEM public key, or a KeyObject.
+   */
+  publicKey: string | KeyObject;
+  /** Seconds the signed timestamp may be away from now. Default 300. */
+  toleranceSeconds?: number;
+}
+
+/**
+ * Reads SendGrid's verification key. A key that is not an EC public key is a configuration error,
+ * raised when the endpoint is set up rather than on the first request.
+ */
+export function sendGridPublicKey(key: string | KeyObject): KeyObject {
+  let out: KeyObject;
+  try {
+    if (typeof key !== 'string') out = key;
+    else if (key.includes('-----BEGIN')) out = createPublicKey(key);
+    else out = createPublicKey({ key: Buffer.from(key.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw new MailerConfigurationError('The SendGrid webhook public key is not a readable public key (expected the base64 verification key or a PEM).', { cause });
+  }
+  if (out.type !== 'public' || out.asymmetricKeyType !== 'ec') {
+    throw new MailerConfigurationError('The SendGrid webhook public key must be an ECDSA (P-256) public key.');
+  }
+  return out;
+}
+
+export interface SendGridSignatureInput {
+  publicKey: string | KeyObject;
+  /** The raw request body, byte for byte. */
+  payload: Buffer | string;
+  /** X-Twilio-Email-Event-Webhook-Signature: base64 of the DER ECDSA signature. */
+  signature: string | undefined;
+  /** X-Twilio-Email-Event-Webhook-Timestamp: seconds since the epoch. */
+  timestamp: string | undefined;
+  toleranceSeconds?: number;
+  /** The current time in milliseconds; defaults to Date.now(). */
+  now?: number;
+}
+
+/** ECDSA P-256 / SHA-256 over `timestamp + body`, and the timestamp within the tolerance. */
+export function verifySendGridSignature(input: SendGridSignatureInput): WebhookVerification {
+  const { signature, timestamp } = input;
+  if (!signature || !timestamp) {
+    return { ok: false, reason: 'missing', message: 'The SendGrid signature or timestamp header is missing.' };
+  }
+  if (!/^\d{1,12}$/.test(timestamp.trim())) {
+    return { ok: false, reason: 'malformed', message: 'The SendGrid timestamp header is not a number of seconds.' };
+  }
+  const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const now = input.now ?? Date.now();
+  if (Math.abs(now / 1000 - Number(timestamp)) > tolerance) {
+    return { ok: false, reason: 'stale', message: `The SendGrid timestamp is more than ${tolerance} s away from now.` };
+  }
+  const key = sendGridPublicKey(input.publicKey);
+  const sig = Buffer.from(signature.trim(), 'base64');
+  if (sig.length === 0) return { ok: false, reason: 'malformed', message: 'The SendGrid signature is not base64.' };
+  const payload = typeof input.payload === 'string' ? Buffer.from(input.payload) : input.payload;
+  const signed = Buffer.concat([Buffer.from(timestamp), payload]);
+  let valid = false;
+  try {
+    valid = verify('sha256', signed, { key, dsaEncoding: 'der' }, sig);
+  } catch {
+    // not a DER signature; SendGrid's libraries emit DER, some proxies re-encode as r||s
+    if (sig.length === 64) {
+      try {
+        valid = verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, sig);
+      } catch {
+        valid = false;
+      }
+    }
+  }
+  return valid ? { ok: true } : { ok: false, reason: 'mismatch', message: 'The SendGrid signature does not verify.' };
+}
+
+function header(headers: WebhookHeaders, name: string): string | undefined {
+  const v = headers[name] ?? headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Verifies a SendGrid Event Webhook request from its headers and raw body. */
+export function verifySendGridWebhook(
+  headers: WebhookHeaders,
+  rawBody: Buffer | string,
+  options: SendGridWebhookOptions,
+  now?: number,
+): WebhookVerification {
+  return verifySendGridSignature({
+    publicKey: options.publicKey,
+    payload: rawBody,
+    signature: header(headers, SENDGRID_SIGNATURE_HEADER),
+    timestamp: header(headers, SENDGRID_TIMESTAMP_HEADER),
+    toleranceSeconds: options.toleranceSeconds,
+    now,
+  });
+}
+
+const EVENT_TYPES: Record<string, DeliveryEventType> = {
+  processed: 'sent',
+  delivered: 'delivered',
+  deferred: 'deferred',
+  bounce: 'bounced',
+  blocked: 'bounced',
+  dropped: 'rejected',
+  spamreport: 'complained',
+  open: 'opened',
+  click: 'clicked',
+  unsubscribe: 'unsubscribed',
+  group_unsubscribe: 'unsubscribed',
+  group_resubscribe: 'subscribed',
+};
+
+/** The fields SendGrid itself sets; every other top-level string is one of the mail's custom_args. */
+const OWN_FIELDS = new Set([
+  'email', 'timestamp', 'smtp-id', 'event', 'category', 'sg_event_id', 'sg_message_id', 'sg_template_id',
+  'sg_template_name', 'sg_content_type', 'sg_machine_open', 'sg_user_id', 'reason', 'status', 'response', 'attempt',
+  'type', 'bounce_classification', 'useragent', 'ip', 'url', 'url_offset', 'asm_group_id', 'tls', 'cert_err',
+  'marketing_campaign_id', 'marketing_campaign_name', 'marketing_campaign_version', 'marketing_campaign_split_id',
+  'post_type', 'pool', 'send_at', 'domain', 'from', 'unique_args', 'newsletter', 'singlesend_id', 'singlesend_name',
+  'template_id', 'template_version_id', 'mc_stats', 'phase_id', 'ab_variation_id', 'ab_phase_id',
+]);
+
+/** SendGrid's bounce_classification, used when the reply text says nothing more precise. */
+const BOUNCE_CLASSIFICATION: Record<string, BounceReason> = {
+  'invalid address': 'userunknown',
+  'mailbox unavailable': 'suspend',
+  reputation: 'badreputation',
+  content: 'contenterror',
+  'frequency or volume too high': 'ratelimited',
+  'technical failure': 'systemerror',
+};
+
+const SUPPRESSED_DROP = /bounced address|unsubscribed address|spam reporting address|suppress/i;
+
+function classify(kind: DeliveryKind, recipient: string, text: string | undefined, status: string | undefined, fallback?: BounceReason): Classification {
+  const diagnostic = text?.trim() || undefined;
+  const replyCode = diagnostic !== undefined ? replyCodeOf(diagnostic) : undefined;
+  const enhanced = (status ? enhancedStatusOf(status) : undefined) ?? (diagnostic ? enhancedStatusOf(diagnostic) : undefined);
+  let reason = decideReason({ status: enhanced, replyCode, text: diagnostic, command: 'RCPT' });
+  if (fallback !== undefined && (reason === 'undefined' || reason === 'onhold')) reason = fallback;
+  if (kind !== 'delivered' && reason === 'delivered') reason = fallback ?? 'undefined';
+  const out = buildClassification(reason, replyCode, enhanced, diagnostic, recipient, kind);
+  if (kind === 'failed') out.bounce = 'none';
+  return out;
+}
+
+function classificationOf(type: DeliveryEventType, e: Record<string, unknown>, recipient: string): Classification | undefined {
+  const reasonText = str(e.reason);
+  const status = str(e.status);
+  switch (type) {
+    case 'delivered':
+      return buildClassification('delivered', replyCodeOf(str(e.response) ?? ''), undefined, str(e.response)?.trim(), recipient, 'delivered');
+    case 'deferred':
+      return classify('deferred', recipient, str(e.response) ?? reasonText, status);
+    case 'bounced': {
+      const byClass = BOUNCE_CLASSIFICATION[(str(e.bounce_classification) ?? '').toLowerCase()];
+      const blocked = e.type === 'blocked' || e.event === 'blocked';
+      return classify('bounced', recipient, reasonText, status, byClass ?? (blocked ? 'blocked' : undefined));
+    }
+    case 'rejected': {
+      if (reasonText !== undefined && SUPPRESSED_DROP.test(reasonText)) {
+        const c = buildClassification('suppressed', undefined, undefined, reasonText, recipient, 'rejected');
+        c.action = 'suppress';
+        return c;
+      }
+      if (reasonText !== undefined && /^invalid\b/i.test(reasonText.trim()) && !/smtpapi/i.test(reasonText)) {
+        return buildClassification('userunknown', undefined, undefined, reasonText, recipient, 'rejected');
+      }
+      if (reasonText !== undefined && /spam content/i.test(reasonText)) {
+        return buildClassification('spamdetected', undefined, undefined, reasonText, recipient, 'rejected');
+      }
+      if (reasonText !== undefined && /quota/i.test(reasonText)) return classify('failed', recipient, reasonText, undefined, 'ratelimited');
+      return classify('rejected', recipient, reasonText, undefined, 'rejected');
+    }
+    case 'complained':
+      return buildClassification('feedback', undefined, undefined, undefined, recipient, 'complained');
+    default:
+      return undefined;
+  }
+}
+
+function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+function bracketed(id: string | undefined): string | undefined {
+  const t = id?.trim();
+  if (!t) return undefined;
+  return t.startsWith('<') ? t : `<${t}>`;
+}
+
+/** sg_message_id is the X-Message-Id the send returned plus a `.filter…` suffix. */
+function providerIdOf(sgMessageId: string | undefined): string | undefined {
+  if (!sgMessageId) return undefined;
+  const filter = sgMessageId.indexOf('.filter');
+  if (filter > 0) return sgMessageId.slice(0, filter);
+  const dot = sgMessageId.indexOf('.');
+  return dot > 0 ? sgMessageId.slice(0, dot) : sgMessageId;
+}
+
+function readJson(body: unknown): unknown {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    try {
+      return JSON.parse(body.toString());
+    } catch (cause) {
+      throw new WebhookPayloadError('The SendGrid webhook body is not JSON.', { cause });
+    }
+  }
+  return body;
+}
+
+function toEvent(e: unknown, index: number): DeliveryEvent {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+    throw new WebhookPayloadError(`SendGrid event ${index} is not an object.`);
+  }
+  const o = e as Record<string, unknown>;
+  const name = str(o.event);
+  const recipient = str(o.email);
+  if (!name || !recipient) throw new WebhookPayloadError(`SendGrid event ${index} has no "event" or "email".`);
+  const type = EVENT_TYPES[name] ?? 'unknown';
+  const seconds = typeof o.timestamp === 'number' ? o.timestamp : Number(o.timestamp);
+  const event: DeliveryEvent = {
+    provider: 'sendgrid',
+    type,
+    providerEvent: name,
+    recipient,
+    // A missing time reads as the time of receipt.
+    timestamp: Number.isFinite(seconds) && o.timestamp !== undefined ? new Date(seconds * 1000) : new Date(),
+    raw: e,
+  };
+  const messageId = bracketed(str(o['smtp-id']));
+  if (messageId) event.messageId = messageId;
+  const providerMessageId = providerIdOf(str(o.sg_message_id));
+  if (providerMessageId) event.providerMessageId = providerMessageId;
+  const eventId = str(o.sg_event_id);
+  if (eventId) event.eventId = eventId;
+  const classification = classificationOf(type, o, recipient);
+  if (classification) event.classification = classification;
+  const category = o.category;
+  const tags = typeof category === 'string' ? [category] : Array.isArray(category) ? category.filter((c): c is string => typeof c === 'string') : [];
+  if (tags.length) event.tags = tags;
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (!OWN_FIELDS.has(k) && typeof v === 'string') metadata[k] = v;
+  }
+  if (Object.keys(metadata).length) event.metadata = metadata;
+  return event;
+}
+
+/**
+ * SendGrid Event Webhook body (a JSON array of events, raw or already parsed) → DeliveryEvents.
+ * Custom args come back flattened among SendGrid's own fields and become `metadata`; categories
+ * become `tags`. Throws WebhookPayloadError for a body of another shape.
+ */
+export function parseSendGridWebhook(body: unknown): DeliveryEvent[] {
+  const json = readJson(body);
+  const list = Array.isArray(json) ? json : typeof json === 'object' && json !== null ? [json] : undefined;
+  if (!list) throw new WebhookPayloadError('The SendGrid webhook body is not an array of events.');
+  return list.map(toEvent);
+}
