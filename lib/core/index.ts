@@ -3,3 +3,4 @@ export * from './classification.types.js';
 export * from './send-result.types.js';
 export * from './transport.types.js';
 export * from './events.types.js';
+export * from './delivery-event.types.js';
