@@ -1,6 +1,9 @@
 import type { AddressInput, AddressListInput } from '../core/mail.types.js';
 import type { TemplateRenderer } from '../templates/template-renderer.types.js';
 import type { HandlebarsTemplateOptions } from '../templates/handlebars-renderer.options.js';
+import type { SuppressionPolicyOptions } from '../suppression/suppression.policy.js';
+import type { SuppressionStore } from '../suppression/suppression.types.js';
+import type { RedisSuppressionStoreOptions } from '../suppression/redis-suppression.store.js';
 import type { AttachmentPolicy } from '../transports/mail.compose.js';
 import type { TransportConfig } from '../transports/transport.config.js';
 
@@ -27,6 +30,17 @@ export interface MailerModuleOptions {
   templates?: HandlebarsTemplateOptions | { renderer: TemplateRenderer };
   /** Whether mails may attach local files or URLs by path. Both are off by default. */
   attachments?: AttachmentPolicy;
+  /**
+   * The suppression list: recipients that hard-bounced or complained are left out of later sends
+   * and reported as rejected with reason `suppressed`. Default: on, kept in memory. `false` turns
+   * it off; `{ store }` takes any SuppressionStore, `{ redis: { url } }` shares one list between
+   * instances (needs ioredis). `policy` chooses what gets suppressed and for how long.
+   */
+  suppression?: false | {
+    store?: SuppressionStore;
+    redis?: RedisSuppressionStoreOptions;
+    policy?: SuppressionPolicyOptions;
+  };
   /**
    * Publish mail.sending / mail.sent / mail.failed through @nestjs/event-emitter when its
    * EventEmitterModule is present. Default true.

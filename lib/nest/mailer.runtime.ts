@@ -1,5 +1,9 @@
 import type { Transport } from '../core/transport.types.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { MemorySuppressionStore } from '../suppression/memory-suppression.store.js';
+import { RedisSuppressionStore } from '../suppression/redis-suppression.store.js';
+import { validateSuppressionPolicy, type SuppressionPolicyOptions } from '../suppression/suppression.policy.js';
+import type { SuppressionStore } from '../suppression/suppression.types.js';
 import { HandlebarsRenderer } from '../templates/handlebars.renderer.js';
 import type { TemplateRenderer } from '../templates/template-renderer.types.js';
 import { createTransport } from '../transports/transport.config.js';
@@ -11,6 +15,17 @@ export interface MailerRuntime {
   transports: Map<string, Transport>;
   defaultTransport: string;
   renderer?: TemplateRenderer;
+  suppression?: { store: SuppressionStore; policy?: SuppressionPolicyOptions; owned: boolean };
+}
+
+async function createSuppression(options: MailerModuleOptions['suppression']): Promise<MailerRuntime['suppression']> {
+  if (options === false) return undefined;
+  const { store, redis, policy } = options ?? {};
+  validateSuppressionPolicy(policy);
+  if (store && redis) throw new MailerConfigurationError('suppression: give either store or redis, not both.');
+  if (store) return { store, policy, owned: false };
+  if (redis) return { store: await RedisSuppressionStore.create(redis), policy, owned: true };
+  return { store: new MemorySuppressionStore(), policy, owned: true };
 }
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -35,17 +50,19 @@ export async function createMailerRuntime(options: MailerModuleOptions): Promise
     throw new MailerConfigurationError(`defaultTransport "${defaultTransport}" is not among the configured transports (${[...configs.keys()].join(', ')}).`);
   }
   const transports = new Map<string, Transport>();
+  let renderer: TemplateRenderer | undefined;
   try {
     for (const [name, config] of configs) transports.set(name, createTransport(name, config!));
-    let renderer: TemplateRenderer | undefined;
     if (options.templates) {
       const made: TemplateRenderer = 'renderer' in options.templates ? options.templates.renderer : new HandlebarsRenderer(options.templates);
       await made.init();
       renderer = made;
     }
-    return { options, transports, defaultTransport, renderer };
+    const suppression = await createSuppression(options.suppression);
+    return { options, transports, defaultTransport, renderer, suppression };
   } catch (error) {
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
+    await renderer?.close();
     throw error;
   }
 }

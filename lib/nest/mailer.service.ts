@@ -3,11 +3,16 @@ import { ModuleRef } from '@nestjs/core';
 import { Subject, type Observable } from 'rxjs';
 import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
 import type { Mail, OutgoingMail } from '../core/mail.types.js';
-import type { SendAttempt, SendResult, TransportResult } from '../core/send-result.types.js';
+import type { RejectedRecipient, SendAttempt, SendResult, TransportResult } from '../core/send-result.types.js';
 import type { Transport } from '../core/transport.types.js';
 import {
-  InvalidMailError, MailCancelledError, MailerConfigurationError, type MailerError,
+  InvalidMailError, MailCancelledError, MailerConfigurationError, TransportError, type MailerError,
 } from '../errors/mailer.error.js';
+import { parseBounce, type BounceResult } from '../bounces/index.js';
+import type { DeliveryEvent } from '../core/delivery-event.types.js';
+import { normalizeAddress } from '../suppression/suppression.address.js';
+import { entriesToSuppress, suppressedRejection } from '../suppression/suppression.policy.js';
+import type { SuppressionSource, SuppressionStore } from '../suppression/suppression.types.js';
 import type { RenderedMail, RenderOptions } from '../templates/template-renderer.types.js';
 import { mapWithConcurrency } from '../transports/http/concurrency.js';
 import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
@@ -93,9 +98,10 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.subject.complete();
-      const { transports, renderer } = this.runtime;
+      const { transports, renderer, suppression } = this.runtime;
       await Promise.allSettled([...transports.values()].map((t) => t.close()));
       await renderer?.close();
+      if (suppression?.owned) await suppression.store.close();
     })();
     return this.closing;
   }
@@ -150,19 +156,43 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
     const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
-    const ready = await this.prepare(mail, transport);
+    const prepared = await this.prepare(mail, transport);
+    const { mail: ready, held } = await this.suppress(prepared);
+    if (!ready) return this.nothingToSend(prepared, transport, held);
 
     let delivered;
     try {
       delivered = await transport.send(ready);
     } catch (error) {
       const normalized = this.normalize(transport, error);
+      if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport);
       this.publish({ type: MAIL_EVENTS.failed, mail: ready, transport: transport.name, error: normalized });
       throw normalized;
     }
-    const result = this.toSendResult(transport, delivered);
+    const result = this.toSendResult(transport, delivered, held);
+    await this.remember(delivered.rejected, transport);
     this.publish({ type: MAIL_EVENTS.sent, mail: ready, result });
     return result;
+  }
+
+  /** The suppression list, to look up, list or remove entries (support tools); undefined when turned off. */
+  get suppressions(): SuppressionStore | undefined {
+    return this.runtime.suppression?.store;
+  }
+
+  /**
+   * Parses a bounce e-mail (DSN, ARF complaint, vendor format) and adds its hard bounces and
+   * complaints to the suppression list. Returns what was found; a mail that is no bounce gives [].
+   */
+  async handleBounce(raw: Buffer | string): Promise<BounceResult[]> {
+    const results = await parseBounce(raw);
+    await this.rememberEntries(results.map((r) => ({ recipient: r.recipient, classification: r.classification, timestamp: r.arrivalDate ? new Date(r.arrivalDate) : undefined })), 'bounce-mail');
+    return results;
+  }
+
+  /** Adds the hard bounces and complaints among provider webhook events to the suppression list. */
+  async handleDeliveryEvents(events: readonly DeliveryEvent[]): Promise<void> {
+    await this.rememberEntries(events, 'webhook');
   }
 
   /**
@@ -191,23 +221,31 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
         return undefined;
       }
     });
-    const ready: Array<{ index: number; mail: OutgoingMail }> = [];
-    prepared.forEach((mail, index) => {
-      if (mail) ready.push({ index, mail });
+    const ready: Array<{ index: number; mail: OutgoingMail; held: RejectedRecipient[] }> = [];
+    await mapWithConcurrency(prepared, concurrency, async (mail, index) => {
+      if (!mail) return;
+      const { mail: allowed, held } = await this.suppress(mail);
+      if (allowed) ready.push({ index, mail: allowed, held });
+      else results[index] = { ok: true, result: this.nothingToSend(mail, transport, held) };
     });
+    ready.sort((a, b) => a.index - b.index);
     const outcomes = await sendThrough(transport, ready.map((r) => r.mail), concurrency);
-    ready.forEach(({ index, mail }, position) => {
+    const refused: RejectedRecipient[] = [];
+    ready.forEach(({ index, mail, held }, position) => {
       const outcome = outcomes[position]!;
       if (outcome.ok) {
-        const result = this.toSendResult(transport, outcome.result);
+        const result = this.toSendResult(transport, outcome.result, held);
+        refused.push(...outcome.result.rejected);
         results[index] = { ok: true, result };
         this.publish({ type: MAIL_EVENTS.sent, mail, result });
       } else {
         const error = this.normalize(transport, outcome.error);
+        if (error instanceof TransportError && error.rejected) refused.push(...error.rejected);
         results[index] = outcome.attempts ? { ok: false, error, attempts: outcome.attempts } : { ok: false, error };
         this.publish({ type: MAIL_EVENTS.failed, mail, transport: transport.name, error });
       }
     });
+    await this.remember(refused, transport);
     return results;
   }
 
@@ -246,13 +284,62 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The transport's result with the name of the one that delivered and every attempt made. */
-  private toSendResult(transport: Transport, delivered: TransportResult): SendResult {
+  private toSendResult(transport: Transport, delivered: TransportResult, held: RejectedRecipient[] = []): SendResult {
     const by = delivered.deliveredBy ?? transport.name;
     return {
       ...delivered,
+      rejected: held.length ? [...held, ...delivered.rejected] : delivered.rejected,
       transport: by,
       attempts: delivered.attempts ?? [{ transport: transport.name, kind: transport.kind, ok: true }],
     };
+  }
+
+  /** Every recipient was on the suppression list: nothing goes out and no attempt is made. */
+  private nothingToSend(mail: OutgoingMail, transport: Transport, held: RejectedRecipient[]): SendResult {
+    return { messageId: mail.messageId, accepted: [], rejected: held, envelope: mail.envelope, transport: transport.name, attempts: [] };
+  }
+
+  /**
+   * Step 3: leaves suppressed recipients out of the envelope and the address headers alike (an API
+   * transport sends to the header lists). A store that cannot be reached does not stop mail: the
+   * send goes on unfiltered and the failure is logged.
+   */
+  private async suppress(mail: OutgoingMail): Promise<{ mail?: OutgoingMail; held: RejectedRecipient[] }> {
+    const store = this.runtime.suppression?.store;
+    if (!store) return { mail, held: [] };
+    let found;
+    try {
+      found = await store.filter(mail.envelope.to);
+    } catch (error) {
+      this.logger.warn(`The suppression list could not be read; sending without it: ${(error as Error).message}`);
+      return { mail, held: [] };
+    }
+    if (!found.suppressed.length) return { mail, held: [] };
+    const held = found.suppressed.map(suppressedRejection);
+    if (!found.allowed.length) return { held };
+    const out = new Set(found.suppressed.map((s) => s.address));
+    const keep = (list: OutgoingMail['to']) => list.filter((a) => !out.has(normalizeAddress(a.address)));
+    return {
+      mail: { ...mail, to: keep(mail.to), cc: keep(mail.cc), bcc: keep(mail.bcc), envelope: { ...mail.envelope, to: found.allowed } },
+      held,
+    };
+  }
+
+  /** Adds the recipients a transport refused for good to the suppression list. */
+  private async remember(rejected: readonly RejectedRecipient[], transport: Transport): Promise<void> {
+    if (rejected.length) await this.rememberEntries(rejected, transport.kind === 'smtp' ? 'smtp' : 'provider');
+  }
+
+  private async rememberEntries(items: Parameters<typeof entriesToSuppress>[0], source: SuppressionSource): Promise<void> {
+    const suppression = this.runtime.suppression;
+    if (!suppression) return;
+    const entries = entriesToSuppress(items, source, { policy: suppression.policy });
+    if (!entries.length) return;
+    try {
+      await suppression.store.addMany(entries);
+    } catch (error) {
+      this.logger.warn(`Could not add ${entries.length} address(es) to the suppression list: ${(error as Error).message}`);
+    }
   }
 
   private async emitSending(mail: OutgoingMail, transport: string): Promise<OutgoingMail> {

@@ -1,0 +1,396 @@
+import { createHash } from 'node:crypto';
+import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { importIoredis, type SuppressionRedisClient } from './ioredis.loader.js';
+import { normalizeAddress } from './suppression.address.js';
+import {
+  addressOfCursorKey,
+  cursorKey,
+  isLive,
+  isSuppressionReason,
+  isSuppressionSource,
+  listCursor,
+  listFilter,
+  listLimit,
+  prepareRecord,
+  toEntry,
+  type SuppressionRecord,
+} from './suppression.entry.js';
+import type {
+  SuppressedRecipient,
+  SuppressionEntry,
+  SuppressionFilterResult,
+  SuppressionInput,
+  SuppressionListOptions,
+  SuppressionPage,
+  SuppressionStore,
+} from './suppression.types.js';
+
+export interface RedisSuppressionStoreOptions {
+  /**
+   * An ioredis client the application already has (`new Redis(...)` or a `Cluster`). The store
+   * never closes it. Give this or `url`, not both.
+   */
+  client?: SuppressionRedisClient;
+  /**
+   * `redis://[:password@]host:port/db` or `rediss://…`: the store loads ioredis, opens its own
+   * client, and quits it on `close()`.
+   */
+  url?: string;
+  /**
+   * Prefix of the three keys the store uses (`entries`, `by-created`, `by-expiry`). Default
+   * `mailroom:suppression:`. Instances that share a prefix share the list. On Redis Cluster, put a
+   * hash tag in it (`{mailroom:suppression}:`) so the three keys live in one slot.
+   */
+  keyPrefix?: string;
+  /** Epoch milliseconds; for tests. Default `Date.now`. Instances should have synchronized clocks. */
+  clock?: () => number;
+}
+
+export const DEFAULT_SUPPRESSION_KEY_PREFIX = 'mailroom:suppression:';
+
+/** Most entries one script call writes; larger `addMany()` calls are split. */
+const ADD_CHUNK = 500;
+/** Expired entries removed per write, so that purging never holds Redis for long. */
+const PURGE_BATCH = 100;
+/** Entries `list()` looks at per call when a filter skips most of them. */
+const LIST_SCAN_BUDGET = 10_000;
+
+/*
+ * Data model (KEYS[1..3] in every script):
+ *   <prefix>entries     hash   address → JSON {reason, source, createdAt, expiresAt?, detail?, classification?}
+ *   <prefix>by-created  zset   every score 0, member "<createdAt ms, 15 digits>:<address>", so that
+ *                              lexicographic order is time order and ZREVRANGEBYLEX pages by cursor
+ *   <prefix>by-expiry   zset   score expiresAt ms, member address; only entries that expire
+ * Reads (has, get, filter) are one HGET / HMGET and skip expired values by their expiresAt. Writes,
+ * remove and count purge a batch of due entries first.
+ */
+const LUA_HELPERS = `
+local function member(createdAt, address)
+  return string.format('%015.0f', createdAt) .. ':' .. address
+end
+local function purge(now, limit)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+  for _, address in ipairs(due) do
+    local value = redis.call('HGET', KEYS[1], address)
+    if value then
+      local record = cjson.decode(value)
+      if record.expiresAt and record.expiresAt <= now then
+        redis.call('ZREM', KEYS[2], member(record.createdAt, address))
+        redis.call('HDEL', KEYS[1], address)
+      end
+    end
+    redis.call('ZREM', KEYS[3], address)
+  end
+end
+`;
+
+/* ARGV: now, then per entry: address, value, cursor key, expiresAt ms or '', '1' when manual. */
+const ADD_SCRIPT = `${LUA_HELPERS}
+local now = tonumber(ARGV[1])
+purge(now, ${PURGE_BATCH})
+local out = {}
+for i = 2, #ARGV, 5 do
+  local address, expires = ARGV[i], ARGV[i + 3]
+  local old = redis.call('HGET', KEYS[1], address)
+  local keep = false
+  if old then
+    local record = cjson.decode(old)
+    local live = record.expiresAt == nil or record.expiresAt > now
+    if live and ARGV[i + 4] ~= '1' then
+      if record.expiresAt == nil then
+        keep = expires ~= ''
+      else
+        keep = expires ~= '' and tonumber(expires) < record.expiresAt
+      end
+    end
+    if not keep then
+      redis.call('ZREM', KEYS[2], member(record.createdAt, address))
+      redis.call('ZREM', KEYS[3], address)
+    end
+  end
+  if keep then
+    out[#out + 1] = old
+  else
+    redis.call('HSET', KEYS[1], address, ARGV[i + 1])
+    redis.call('ZADD', KEYS[2], 0, ARGV[i + 2])
+    if expires ~= '' then redis.call('ZADD', KEYS[3], expires, address) end
+    out[#out + 1] = ''
+  end
+end
+return out
+`;
+
+/* ARGV: now, address. Returns 1 when a live entry was removed. */
+const REMOVE_SCRIPT = `${LUA_HELPERS}
+local value = redis.call('HGET', KEYS[1], ARGV[2])
+if not value then return 0 end
+local record = cjson.decode(value)
+redis.call('ZREM', KEYS[2], member(record.createdAt, ARGV[2]))
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('HDEL', KEYS[1], ARGV[2])
+if record.expiresAt == nil or record.expiresAt > tonumber(ARGV[1]) then return 1 end
+return 0
+`;
+
+/* ARGV: now. Live entries: all of them minus those already due but not yet purged. */
+const COUNT_SCRIPT = `${LUA_HELPERS}
+local now = tonumber(ARGV[1])
+purge(now, ${PURGE_BATCH})
+return redis.call('HLEN', KEYS[1]) - redis.call('ZCOUNT', KEYS[3], '-inf', now)
+`;
+
+/* ARGV: upper bound ('+' or '(<cursor>'), count. Returns key, value, key, value, … newest first. */
+const PAGE_SCRIPT = `
+local keys = redis.call('ZREVRANGEBYLEX', KEYS[2], ARGV[1], '-', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for i, key in ipairs(keys) do
+  out[2 * i - 1] = key
+  out[2 * i] = redis.call('HGET', KEYS[1], string.sub(key, 17)) or ''
+end
+return out
+`;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const ADD = script(ADD_SCRIPT);
+const REMOVE = script(REMOVE_SCRIPT);
+const COUNT = script(COUNT_SCRIPT);
+const PAGE = script(PAGE_SCRIPT);
+
+/** What the hash holds for an address: the record without the address, which is the field. */
+type StoredValue = Omit<SuppressionRecord, 'address'>;
+
+function encode(record: SuppressionRecord): string {
+  const value: StoredValue = { reason: record.reason, source: record.source, createdAt: record.createdAt };
+  if (record.expiresAt !== undefined) value.expiresAt = record.expiresAt;
+  if (record.detail !== undefined) value.detail = record.detail;
+  if (record.classification !== undefined) value.classification = record.classification;
+  return JSON.stringify(value);
+}
+
+/** The record for a stored value, or undefined when the value is not one this store wrote. */
+function decode(address: string, value: string | null | undefined): SuppressionRecord | undefined {
+  if (!value) return undefined;
+  let parsed: Partial<StoredValue>;
+  try {
+    parsed = JSON.parse(value) as Partial<StoredValue>;
+  } catch {
+    return undefined;
+  }
+  if (!isSuppressionReason(parsed.reason) || !isSuppressionSource(parsed.source) || typeof parsed.createdAt !== 'number') {
+    return undefined;
+  }
+  const record: SuppressionRecord = { address, reason: parsed.reason, source: parsed.source, createdAt: parsed.createdAt };
+  if (typeof parsed.expiresAt === 'number') record.expiresAt = parsed.expiresAt;
+  if (typeof parsed.detail === 'string') record.detail = parsed.detail;
+  if (parsed.classification && typeof parsed.classification === 'object') record.classification = parsed.classification;
+  return record;
+}
+
+function isNoScript(error: unknown): boolean {
+  return /NOSCRIPT/.test(String((error as { message?: unknown } | undefined)?.message ?? error));
+}
+
+/**
+ * Keeps the list in Redis, so every instance of the application sees the same one. `filter()` — the
+ * call on the send path — is a single HMGET however many recipients a mail has. Writes run as Lua
+ * scripts, so an add or remove never leaves the three keys disagreeing.
+ */
+export class RedisSuppressionStore implements SuppressionStore {
+  private readonly entriesKey: string;
+  private readonly keys: [string, string, string];
+  private readonly clock: () => number;
+  private readonly url?: string;
+  private client?: SuppressionRedisClient;
+  private connecting?: Promise<SuppressionRedisClient>;
+  private readonly ownsClient: boolean;
+  private closing?: Promise<void>;
+
+  constructor(options: RedisSuppressionStoreOptions) {
+    if (!options || (options.client === undefined) === (options.url === undefined)) {
+      throw new MailerConfigurationError('RedisSuppressionStore needs either `client` (an ioredis instance) or `url`, not both.');
+    }
+    if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
+      throw new MailerConfigurationError('RedisSuppressionStore: `url` must start with redis:// or rediss://.');
+    }
+    const prefix = options.keyPrefix ?? DEFAULT_SUPPRESSION_KEY_PREFIX;
+    if (typeof prefix !== 'string' || prefix === '') {
+      throw new MailerConfigurationError('RedisSuppressionStore: `keyPrefix` must be a non-empty string.');
+    }
+    this.entriesKey = `${prefix}entries`;
+    this.keys = [this.entriesKey, `${prefix}by-created`, `${prefix}by-expiry`];
+    this.clock = options.clock ?? Date.now;
+    this.client = options.client;
+    this.url = options.url;
+    this.ownsClient = options.client === undefined;
+  }
+
+  /** A store that is connected and checked (see `connect()`). */
+  static async create(options: RedisSuppressionStoreOptions): Promise<RedisSuppressionStore> {
+    const store = new RedisSuppressionStore(options);
+    await store.connect();
+    return store;
+  }
+
+  /**
+   * Loads ioredis and opens the client when the store was given a `url`, then sends a PING. Throws
+   * MailerConfigurationError when ioredis is not installed. Every other method connects on first
+   * use; calling this at start-up makes a missing package or an unreachable server fail there.
+   */
+  async connect(): Promise<void> {
+    const client = await this.redis();
+    await client.ping();
+  }
+
+  async add(entry: SuppressionInput): Promise<SuppressionEntry> {
+    const [stored] = await this.addMany([entry]);
+    return stored!;
+  }
+
+  async addMany(entries: readonly SuppressionInput[]): Promise<SuppressionEntry[]> {
+    const now = this.clock();
+    const records = entries.map((entry) => prepareRecord(entry, now));
+    const client = await this.redis();
+    const out: SuppressionEntry[] = [];
+    for (let start = 0; start < records.length; start += ADD_CHUNK) {
+      const chunk = records.slice(start, start + ADD_CHUNK);
+      const args: Array<string | number> = [this.clock()];
+      for (const r of chunk) {
+        args.push(r.address, encode(r), cursorKey(r.createdAt, r.address), r.expiresAt ?? '', r.source === 'manual' ? '1' : '0');
+      }
+      const answers = (await this.run(client, ADD, args)) as string[];
+      chunk.forEach((record, i) => {
+        const kept = answers[i] ? decode(record.address, answers[i]) : undefined;
+        out.push(toEntry(kept ?? record));
+      });
+    }
+    return out;
+  }
+
+  async has(address: string): Promise<boolean> {
+    return (await this.get(address)) !== undefined;
+  }
+
+  async filter(addresses: readonly string[]): Promise<SuppressionFilterResult> {
+    if (addresses.length === 0) {
+      this.assertOpen();
+      return { allowed: [], suppressed: [] };
+    }
+    const normalized = addresses.map(normalizeAddress);
+    const unique = [...new Set(normalized)];
+    const client = await this.redis();
+    const values = await client.hmget(this.entriesKey, ...unique);
+    const now = this.clock();
+    const found = new Map<string, SuppressionRecord>();
+    unique.forEach((address, i) => {
+      const record = decode(address, values[i]);
+      if (record && isLive(record, now)) found.set(address, record);
+    });
+    const allowed: string[] = [];
+    const suppressed: SuppressedRecipient[] = [];
+    addresses.forEach((recipient, i) => {
+      const record = found.get(normalized[i]!);
+      if (record) suppressed.push({ ...toEntry(record), recipient });
+      else allowed.push(recipient);
+    });
+    return { allowed, suppressed };
+  }
+
+  async get(address: string): Promise<SuppressionEntry | undefined> {
+    const key = normalizeAddress(address);
+    const client = await this.redis();
+    const record = decode(key, await client.hget(this.entriesKey, key));
+    return record && isLive(record, this.clock()) ? toEntry(record) : undefined;
+  }
+
+  async remove(address: string): Promise<boolean> {
+    const client = await this.redis();
+    return (await this.run(client, REMOVE, [this.clock(), normalizeAddress(address)])) === 1;
+  }
+
+  async list(options: SuppressionListOptions = {}): Promise<SuppressionPage> {
+    const limit = listLimit(options);
+    const cursor = listCursor(options);
+    const matches = listFilter(options);
+    const filtering = options.reason !== undefined || options.source !== undefined;
+    const client = await this.redis();
+    const found: Array<{ key: string; record: SuppressionRecord }> = [];
+    let upper = cursor === undefined ? '+' : `(${cursor}`;
+    let scanned = 0;
+    for (;;) {
+      // One more than asked, so the page knows whether another follows.
+      const wanted = limit + 1 - found.length;
+      const batch = filtering ? Math.max(wanted, 200) : wanted;
+      const flat = (await this.run(client, PAGE, [upper, batch])) as string[];
+      const now = this.clock();
+      let last: string | undefined;
+      for (let i = 0; i < flat.length; i += 2) {
+        const key = flat[i]!;
+        last = key;
+        scanned++;
+        const record = decode(addressOfCursorKey(key), flat[i + 1]);
+        if (!record || !isLive(record, now) || !matches(record)) continue;
+        found.push({ key, record });
+        if (found.length > limit) {
+          return { entries: found.slice(0, limit).map((f) => toEntry(f.record)), nextCursor: found[limit - 1]!.key };
+        }
+      }
+      if (last === undefined || flat.length / 2 < batch) return { entries: found.map((f) => toEntry(f.record)) };
+      upper = `(${last}`;
+      if (scanned >= LIST_SCAN_BUDGET) return { entries: found.map((f) => toEntry(f.record)), nextCursor: last };
+    }
+  }
+
+  async count(): Promise<number> {
+    const client = await this.redis();
+    return Number(await this.run(client, COUNT, [this.clock()]));
+  }
+
+  /** Quits the client if the store opened it; a client passed in is left open. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.ownsClient) return;
+      const client = this.connecting ? await this.connecting.catch(() => undefined) : undefined;
+      if (!client) return;
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new MailerConfigurationError('The suppression store is closed.');
+  }
+
+  private async redis(): Promise<SuppressionRedisClient> {
+    this.assertOpen();
+    if (this.client) return this.client;
+    this.connecting ??= importIoredis().then((Redis) => new Redis(this.url!));
+    try {
+      this.client = await this.connecting;
+    } catch (error) {
+      this.connecting = undefined;
+      throw error;
+    }
+    return this.client;
+  }
+
+  private async run(client: SuppressionRedisClient, s: Script, args: Array<string | number>): Promise<unknown> {
+    try {
+      return await client.evalsha(s.sha, 3, ...this.keys, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return client.eval(s.source, 3, ...this.keys, ...args);
+    }
+  }
+}
