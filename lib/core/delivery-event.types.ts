@@ -34,7 +34,7 @@ export interface DeliveryEvent {
   type: DeliveryEventType;
   /** The provider's own name for the event (`bounce`, `email.bounced`, `Bounce`, `failed`, …). */
   providerEvent: string;
-  /** The address the event is about, lower-cased as the provider reported it. */
+  /** The address the event is about, as the provider reported it. */
   recipient: string;
   /**
    * The Message-ID header (`<id@domain>`, the form `SendResult.messageId` has) when the provider
@@ -75,15 +75,3 @@ export type WebhookVerification =
 /** Request headers as Node gives them (lower-case names). */
 export type WebhookHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-/**
- * A request body that passed verification but is not a payload the parser understands (not JSON,
- * or JSON of another shape). Answered with 400 by the webhook endpoint.
- */
-export class WebhookPayloadError extends Error {
-  readonly code = 'MAILER_WEBHOOK_PAYLOAD' as const;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WebhookPayloadError';
-  }
-}

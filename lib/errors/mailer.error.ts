@@ -10,7 +10,8 @@ export type MailerErrorCode =
   | 'MAILER_TEMPLATE_RENDER'
   | 'MAILER_CANCELLED'
   | 'MAILER_TRANSPORT'
-  | 'MAILER_UNSUPPORTED_FEATURE';
+  | 'MAILER_UNSUPPORTED_FEATURE'
+  | 'MAILER_WEBHOOK_PAYLOAD';
 
 /** Base of every error this package throws; `code` is stable across versions. */
 export abstract class MailerError extends Error {
@@ -72,6 +73,11 @@ export class UnsupportedFeatureError extends MailerError {
   constructor(readonly transport: string, readonly feature: string) {
     super(`The ${transport} transport cannot carry ${feature}; nothing was sent.`);
   }
+}
+
+/** A webhook request whose signature checked out but whose body is not the provider's payload. */
+export class WebhookPayloadError extends MailerError {
+  readonly code = 'MAILER_WEBHOOK_PAYLOAD' as const;
 }
 
 /** What went wrong on the way out. */

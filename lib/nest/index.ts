@@ -11,3 +11,4 @@ export {
 export type { MailerModuleOptions, MailerModuleExtras } from './mailer.options.js';
 export { InjectMailer, getMailerToken } from './mailer.tokens.js';
 export type { IncumbentSendMailOptions, IncumbentSentMessageInfo, IncumbentAttachment } from './incumbent.compat.js';
+export * from './webhooks/index.js';

@@ -30,3 +30,4 @@ export {
   type ResendTransportOptions,
 } from './providers/index.js';
 export type { HttpTransportOptions, HttpSendOptions, BatchSendOutcome } from './http/index.js';
+export * from './providers/index.js';

@@ -64,3 +64,52 @@ export {
   type ResendAttachment,
   type ResendEmail,
 } from './resend/resend.payload.js';
+export {
+  parseSendGridWebhook,
+  sendGridPublicKey,
+  verifySendGridSignature,
+  verifySendGridWebhook,
+  SENDGRID_SIGNATURE_HEADER,
+  SENDGRID_TIMESTAMP_HEADER,
+  type SendGridSignatureInput,
+  type SendGridWebhookOptions,
+} from './sendgrid/sendgrid.webhook.js';
+export {
+  assertPostmarkCredentials,
+  parsePostmarkWebhook,
+  verifyPostmarkAuth,
+  verifyPostmarkWebhook,
+  type PostmarkAuthInput,
+  type PostmarkWebhookOptions,
+} from './postmark/postmark.webhook.js';
+export {
+  assertSesWebhookOptions,
+  confirmSnsSubscription,
+  isSnsCertificateUrl,
+  isSnsUrl,
+  parseSesNotification,
+  parseSesWebhook,
+  readSnsMessage,
+  snsStringToSign,
+  verifySesWebhook,
+  verifySnsSignature,
+  type SesWebhookOptions,
+  type SnsCertificateFetcher,
+  type SnsMessage,
+  type SnsSubscriptionOutcome,
+} from './ses/ses.webhook.js';
+export {
+  parseMailgunWebhook,
+  verifyMailgunSignature,
+  verifyMailgunWebhook,
+  type MailgunSignatureInput,
+  type MailgunWebhookOptions,
+} from './mailgun/mailgun.webhook.js';
+export {
+  parseResendWebhook,
+  resendSigningKey,
+  verifyResendSignature,
+  verifyResendWebhook,
+  type ResendSignatureInput,
+  type ResendWebhookOptions,
+} from './resend/resend.webhook.js';

@@ -2,11 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
 import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
 import {
-  WebhookPayloadError,
   type DeliveryEvent,
   type DeliveryEventType,
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
+import { WebhookPayloadError } from '../../../errors/mailer.error.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
 const DEFAULT_TOLERANCE_SECONDS = 300;

@@ -2,12 +2,12 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
 import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
 import {
-  WebhookPayloadError,
   type DeliveryEvent,
   type DeliveryEventType,
   type WebhookHeaders,
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
+import { WebhookPayloadError } from '../../../errors/mailer.error.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
@@ -39,8 +39,8 @@ export function sendGridPublicKey(key: string | KeyObject): KeyObject {
   } catch (cause) {
     throw new MailerConfigurationError('The SendGrid webhook public key is not a readable public key (expected the base64 verification key or a PEM).', { cause });
   }
-  if (out.type !== 'public' || out.asymmetricKeyType !== 'ec') {
-    throw new MailerConfigurationError('The SendGrid webhook public key must be an ECDSA (P-256) public key.');
+  if (out.type !== 'public' || out.asymmetricKeyType !== 'ec' || out.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new MailerConfigurationError('The SendGrid webhook public key must be an ECDSA P-256 public key.');
   }
   return out;
 }
