@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { findEventEmitter, type EventSink } from './event-emitter.js';
 import { Subject, type Observable } from 'rxjs';
 import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
 import type { Mail, OutgoingMail } from '../core/mail.types.js';
@@ -18,6 +19,10 @@ import { mapWithConcurrency } from '../transports/http/concurrency.js';
 import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
 import { DEFAULT_SEND_CONCURRENCY, sendThrough } from '../transports/transport-batch.js';
 import { normalizeTransportFailure } from '../transports/transport-failure.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import type { RetryOptions } from '../retry/retry.options.js';
+import { sendWithRetry } from '../retry/retry-send.js';
+import type { MailInterceptor } from './mail-interceptor.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
@@ -25,9 +30,16 @@ import { MAILER_RUNTIME } from './mailer.tokens.js';
 export interface SendOptions {
   /** Name of a configured transport; default: the module's default transport. */
   transport?: string;
+  /**
+   * Retry options for this send, laid over the module's and the transport's; `false` sends once.
+   * See docs/retry.md.
+   */
+  retry?: false | RetryOptions;
+  /** Stops retrying (a wait in progress ends at once) and aborts an HTTP API request in flight. */
+  signal?: AbortSignal;
 }
 
-export interface SendBatchOptions extends SendOptions {
+export interface SendBatchOptions extends Omit<SendOptions, 'retry' | 'signal'> {
   /**
    * Mails prepared (rendered, composed, passed through mail.sending) at once, and mails in flight
    * at once when the transport has no `sendBatch` of its own. Default 8.
@@ -46,11 +58,6 @@ export type BatchSendResult =
       attempts?: SendAttempt[];
     };
 
-/** The subset of EventEmitter2 the service needs. */
-interface EventSink {
-  emitAsync(event: string, ...values: unknown[]): Promise<unknown[]>;
-}
-
 /** A mailer bound to one transport (see `MailerService.use()` and `@InjectMailer()`). */
 export interface BoundMailer {
   readonly transport: string;
@@ -66,6 +73,7 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   private readonly subject = new Subject<MailEvent>();
   private eventSink?: EventSink;
   private closing?: Promise<void>;
+  private interceptors: MailInterceptor[] = [];
 
   /** mail.sending, mail.sent and mail.failed as they happen. Subscribers run synchronously. */
   readonly events$: Observable<MailEvent> = this.subject.asObservable();
@@ -76,18 +84,31 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.resolveInterceptors();
     if (this.runtime.options.eventEmitter === false) return;
-    let EventEmitter2: unknown;
-    try {
-      ({ EventEmitter2 } = await import('@nestjs/event-emitter'));
-    } catch {
-      return; // optional integration: not installed
+    this.eventSink = await findEventEmitter(this.moduleRef);
+  }
+
+  /** Interceptor classes come from the injector when they are providers, else they are created. */
+  private async resolveInterceptors(): Promise<void> {
+    const configured = this.runtime.options.interceptors ?? [];
+    if (!Array.isArray(configured)) throw new MailerConfigurationError('interceptors: expected an array.');
+    const resolved: MailInterceptor[] = [];
+    for (const entry of configured) {
+      let instance: unknown = entry;
+      if (typeof entry === 'function') {
+        try {
+          instance = this.moduleRef.get(entry, { strict: false });
+        } catch {
+          instance = await this.moduleRef.create(entry);
+        }
+      }
+      if (!instance || typeof (instance as MailInterceptor).intercept !== 'function') {
+        throw new MailerConfigurationError('interceptors: every entry must be a MailInterceptor (an object or class with intercept(mail, context)).');
+      }
+      resolved.push(instance as MailInterceptor);
     }
-    try {
-      this.eventSink = this.moduleRef.get(EventEmitter2 as never, { strict: false }) as EventSink;
-    } catch {
-      // installed, but EventEmitterModule is not imported by the application
-    }
+    this.interceptors = resolved;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -156,13 +177,18 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
     const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
+    const policy = this.retryPolicy(transport.name, options.retry);
     const prepared = await this.prepare(mail, transport);
     const { mail: ready, held } = await this.suppress(prepared);
     if (!ready) return this.nothingToSend(prepared, transport, held);
 
     let delivered;
     try {
-      delivered = await transport.send(ready);
+      delivered = await sendWithRetry(transport, ready, {
+        policy,
+        limiter: this.runtime.limiters?.get(transport.name),
+        signal: options.signal,
+      });
     } catch (error) {
       const normalized = this.normalize(transport, error);
       if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport);
@@ -267,14 +293,33 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** Steps 1–2 of a send: render, compose with the defaults, mail.sending (which may cancel). */
+  /**
+   * The policy for one send: the transport's (module and transport options, built at start-up),
+   * with the send's own options laid over them.
+   */
+  private retryPolicy(transport: string, override: SendOptions['retry']): RetryPolicy | undefined {
+    if (override === false) return undefined;
+    if (override === undefined) return this.runtime.retryPolicies?.get(transport);
+    const layers = this.runtime.retry?.get(transport);
+    return RetryPolicy.merge([...(layers || []), override], 'send() retry');
+  }
+
+  /**
+   * Steps 1–2 of a send: render, compose with the defaults, the mail interceptors, mail.sending
+   * (interceptors and listeners may cancel).
+   */
   private async prepare(mail: Mail, transport: Transport): Promise<OutgoingMail> {
     if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
     const rendered = mail.template
       ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
       : {};
     const { defaults = {}, attachments = {} } = this.runtime.options;
-    const outgoing = await composeMail(mail, rendered, defaults, attachments);
+    let outgoing = await composeMail(mail, rendered, defaults, attachments);
+    for (const interceptor of this.interceptors) {
+      const next = await interceptor.intercept(outgoing, { transport: transport.name });
+      if (!next) throw new MailCancelledError(`cancelled by the mail interceptor ${interceptor.constructor.name}`);
+      outgoing = next;
+    }
     return this.emitSending(outgoing, transport.name);
   }
 

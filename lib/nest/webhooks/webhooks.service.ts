@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { findEventEmitter, type EventSink } from '../event-emitter.js';
 import { MailerService } from '../mailer.service.js';
 import { Subject, type Observable } from 'rxjs';
 import {
@@ -54,11 +55,6 @@ interface ProviderAdapter {
   /** An id that is the same when the provider delivers the same request again. */
   deliveryId(request: WebhookRequest): string | undefined;
   parse(rawBody: Buffer): DeliveryEvent[];
-}
-
-/** The subset of EventEmitter2 used here. */
-interface EventSink {
-  emitAsync(event: string, ...values: unknown[]): Promise<unknown[]>;
 }
 
 const DEDUPE_CAPACITY = 10_000;
@@ -170,17 +166,7 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     this.attachSuppression();
     if (this.options.eventEmitter === false) return;
-    let EventEmitter2: unknown;
-    try {
-      ({ EventEmitter2 } = await import('@nestjs/event-emitter'));
-    } catch {
-      return; // optional integration: not installed
-    }
-    try {
-      this.eventSink = this.moduleRef.get(EventEmitter2 as never, { strict: false }) as EventSink;
-    } catch {
-      // installed, but EventEmitterModule is not imported by the application
-    }
+    this.eventSink = await findEventEmitter(this.moduleRef);
   }
 
   /** Hard bounces and complaints reach the MailerModule's suppression list unless turned off. */

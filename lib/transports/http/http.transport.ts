@@ -121,6 +121,22 @@ export abstract class HttpTransport implements Transport {
   }
 
   /** Turns a send promise into a batch outcome; anything that is not a `TransportError` propagates. */
+  /**
+   * The result of a mail the provider took for every recipient; `response` is what the provider
+   * answered (its id, as written), `providerMessageId` the id as its webhooks spell it.
+   */
+  protected acceptedResult(mail: OutgoingMail, providerMessageId?: string, response = providerMessageId): TransportResult {
+    const result: TransportResult = {
+      messageId: mail.messageId,
+      accepted: [...mail.envelope.to],
+      rejected: [],
+      envelope: { from: mail.envelope.from, to: [...mail.envelope.to] },
+    };
+    if (providerMessageId) result.providerMessageId = providerMessageId;
+    if (response) result.response = response;
+    return result;
+  }
+
   protected async settle(pending: Promise<TransportResult>): Promise<BatchSendOutcome> {
     try {
       return { ok: true, result: await pending };

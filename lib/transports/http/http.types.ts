@@ -1,5 +1,5 @@
 import type { TransportResult } from '../../core/send-result.types.js';
-import type { MailerError, TransportError, TransportFailure } from '../../errors/mailer.error.js';
+import type { MailerError, TransportFailure } from '../../errors/mailer.error.js';
 
 /** Options every HTTP API transport accepts. */
 export interface HttpTransportOptions {

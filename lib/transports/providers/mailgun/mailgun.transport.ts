@@ -2,7 +2,6 @@ import type { OutgoingMail } from '../../../core/mail.types.js';
 import type { TransportResult } from '../../../core/send-result.types.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 import {
-  allRecipients,
   HttpTransport,
   stripAngleBrackets,
   type HttpSendOptions,
@@ -56,17 +55,7 @@ export class MailgunTransport extends HttpTransport {
       signal: options.signal,
     });
     const id = (response.body as { id?: string } | undefined)?.id;
-    const result: TransportResult = {
-      messageId: mail.messageId,
-      accepted: allRecipients(mail),
-      rejected: [],
-      envelope: { from: mail.envelope.from, to: [...mail.envelope.to] },
-    };
-    if (id) {
-      result.providerMessageId = stripAngleBrackets(id);
-      result.response = id;
-    }
-    return result;
+    return this.acceptedResult(mail, id ? stripAngleBrackets(id) : undefined, id);
   }
 
   /** `GET /v3/domains/{domain}`: checks the key and that the domain exists; sends nothing. */

@@ -2,7 +2,6 @@ import type { OutgoingMail } from '../../../core/mail.types.js';
 import type { TransportResult } from '../../../core/send-result.types.js';
 import { MailerConfigurationError, TransportError } from '../../../errors/mailer.error.js';
 import {
-  allRecipients,
   chunk,
   headerValue,
   HttpTransport,
@@ -64,7 +63,7 @@ export class ResendTransport extends HttpTransport {
       operation: 'send',
       signal: options.signal,
     });
-    return this.result(mail, (response.body as { id?: string } | undefined)?.id);
+    return this.acceptedResult(mail, (response.body as { id?: string } | undefined)?.id);
   }
 
   /**
@@ -126,7 +125,7 @@ export class ResendTransport extends HttpTransport {
             return;
           }
           const id = ids[next++]?.id;
-          outcomes[entry.index] = { ok: true, result: this.result(mail, id) };
+          outcomes[entry.index] = { ok: true, result: this.acceptedResult(mail, id) };
         });
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
@@ -181,17 +180,4 @@ export class ResendTransport extends HttpTransport {
     return parseDeltaSecondsReset(value);
   }
 
-  private result(mail: OutgoingMail, id: string | undefined): TransportResult {
-    const result: TransportResult = {
-      messageId: mail.messageId,
-      accepted: allRecipients(mail),
-      rejected: [],
-      envelope: { from: mail.envelope.from, to: [...mail.envelope.to] },
-    };
-    if (id) {
-      result.providerMessageId = id;
-      result.response = id;
-    }
-    return result;
-  }
 }

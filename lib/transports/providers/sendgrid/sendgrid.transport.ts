@@ -57,7 +57,7 @@ export class SendGridTransport extends HttpTransport {
     this.checkSupported(mail);
     const body = await buildSendGridBody(mail);
     const providerId = await this.post(body, 'send', options.signal);
-    return this.result(mail, providerId);
+    return this.acceptedResult(mail, providerId);
   }
 
   /**
@@ -96,7 +96,7 @@ export class SendGridTransport extends HttpTransport {
     await mapWithConcurrency(requests, this.batchConcurrency, async (pending) => {
       try {
         const providerId = await this.post(pending.body, pending.indexes.length > 1 ? 'batch' : 'send', options.signal);
-        for (const index of pending.indexes) outcomes[index] = { ok: true, result: this.result(mails[index] as OutgoingMail, providerId) };
+        for (const index of pending.indexes) outcomes[index] = { ok: true, result: this.acceptedResult(mails[index] as OutgoingMail, providerId) };
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         for (const index of pending.indexes) outcomes[index] = { ok: false, error };
@@ -157,17 +157,4 @@ export class SendGridTransport extends HttpTransport {
     return response.headers.get('x-message-id') ?? undefined;
   }
 
-  private result(mail: OutgoingMail, providerId: string | undefined): TransportResult {
-    const result: TransportResult = {
-      messageId: mail.messageId,
-      accepted: allRecipients(mail),
-      rejected: [],
-      envelope: { from: mail.envelope.from, to: [...mail.envelope.to] },
-    };
-    if (providerId) {
-      result.providerMessageId = providerId;
-      result.response = providerId;
-    }
-    return result;
-  }
 }

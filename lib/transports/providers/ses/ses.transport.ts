@@ -61,18 +61,7 @@ export class SesTransport extends HttpTransport {
     const sdk = await loadSesSdk();
     const input = await buildSesSendEmailInput(mail, { configurationSetName: this.options.configurationSetName });
     const answer = await this.call(new sdk.SendEmailCommand(input), 'send', options.signal);
-    const id = typeof answer.MessageId === 'string' ? answer.MessageId : undefined;
-    const result: TransportResult = {
-      messageId: mail.messageId,
-      accepted: [...mail.envelope.to],
-      rejected: [],
-      envelope: { from: mail.envelope.from, to: [...mail.envelope.to] },
-    };
-    if (id) {
-      result.providerMessageId = id;
-      result.response = id;
-    }
-    return result;
+    return this.acceptedResult(mail, typeof answer.MessageId === 'string' ? answer.MessageId : undefined);
   }
 
   /** `GetAccount`: checks the credentials and that sending is enabled; sends nothing. */
