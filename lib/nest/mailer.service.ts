@@ -19,10 +19,6 @@ import { mapWithConcurrency } from '../transports/http/concurrency.js';
 import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
 import { DEFAULT_SEND_CONCURRENCY, sendThrough } from '../transports/transport-batch.js';
 import { normalizeTransportFailure } from '../transports/transport-failure.js';
-import { RetryPolicy } from '../retry/retry.policy.js';
-import type { RetryOptions } from '../retry/retry.options.js';
-import { sendWithRetry } from '../retry/retry-send.js';
-import type { MailInterceptor } from './mail-interceptor.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
@@ -30,16 +26,9 @@ import { MAILER_RUNTIME } from './mailer.tokens.js';
 export interface SendOptions {
   /** Name of a configured transport; default: the module's default transport. */
   transport?: string;
-  /**
-   * Retry options for this send, laid over the module's and the transport's; `false` sends once.
-   * See docs/retry.md.
-   */
-  retry?: false | RetryOptions;
-  /** Stops retrying (a wait in progress ends at once) and aborts an HTTP API request in flight. */
-  signal?: AbortSignal;
 }
 
-export interface SendBatchOptions extends Omit<SendOptions, 'retry' | 'signal'> {
+export interface SendBatchOptions extends SendOptions {
   /**
    * Mails prepared (rendered, composed, passed through mail.sending) at once, and mails in flight
    * at once when the transport has no `sendBatch` of its own. Default 8.
@@ -73,7 +62,6 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   private readonly subject = new Subject<MailEvent>();
   private eventSink?: EventSink;
   private closing?: Promise<void>;
-  private interceptors: MailInterceptor[] = [];
 
   /** mail.sending, mail.sent and mail.failed as they happen. Subscribers run synchronously. */
   readonly events$: Observable<MailEvent> = this.subject.asObservable();
@@ -84,31 +72,8 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.resolveInterceptors();
     if (this.runtime.options.eventEmitter === false) return;
     this.eventSink = await findEventEmitter(this.moduleRef);
-  }
-
-  /** Interceptor classes come from the injector when they are providers, else they are created. */
-  private async resolveInterceptors(): Promise<void> {
-    const configured = this.runtime.options.interceptors ?? [];
-    if (!Array.isArray(configured)) throw new MailerConfigurationError('interceptors: expected an array.');
-    const resolved: MailInterceptor[] = [];
-    for (const entry of configured) {
-      let instance: unknown = entry;
-      if (typeof entry === 'function') {
-        try {
-          instance = this.moduleRef.get(entry, { strict: false });
-        } catch {
-          instance = await this.moduleRef.create(entry);
-        }
-      }
-      if (!instance || typeof (instance as MailInterceptor).intercept !== 'function') {
-        throw new MailerConfigurationError('interceptors: every entry must be a MailInterceptor (an object or class with intercept(mail, context)).');
-      }
-      resolved.push(instance as MailInterceptor);
-    }
-    this.interceptors = resolved;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -177,18 +142,13 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
     const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
-    const policy = this.retryPolicy(transport.name, options.retry);
     const prepared = await this.prepare(mail, transport);
     const { mail: ready, held } = await this.suppress(prepared);
     if (!ready) return this.nothingToSend(prepared, transport, held);
 
     let delivered;
     try {
-      delivered = await sendWithRetry(transport, ready, {
-        policy,
-        limiter: this.runtime.limiters?.get(transport.name),
-        signal: options.signal,
-      });
+      delivered = await transport.send(ready);
     } catch (error) {
       const normalized = this.normalize(transport, error);
       if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport);
@@ -293,33 +253,14 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /**
-   * The policy for one send: the transport's (module and transport options, built at start-up),
-   * with the send's own options laid over them.
-   */
-  private retryPolicy(transport: string, override: SendOptions['retry']): RetryPolicy | undefined {
-    if (override === false) return undefined;
-    if (override === undefined) return this.runtime.retryPolicies?.get(transport);
-    const layers = this.runtime.retry?.get(transport);
-    return RetryPolicy.merge([...(layers || []), override], 'send() retry');
-  }
-
-  /**
-   * Steps 1–2 of a send: render, compose with the defaults, the mail interceptors, mail.sending
-   * (interceptors and listeners may cancel).
-   */
+  /** Steps 1–2 of a send: render, compose with the defaults, mail.sending (which may cancel). */
   private async prepare(mail: Mail, transport: Transport): Promise<OutgoingMail> {
     if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
     const rendered = mail.template
       ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
       : {};
     const { defaults = {}, attachments = {} } = this.runtime.options;
-    let outgoing = await composeMail(mail, rendered, defaults, attachments);
-    for (const interceptor of this.interceptors) {
-      const next = await interceptor.intercept(outgoing, { transport: transport.name });
-      if (!next) throw new MailCancelledError(`cancelled by the mail interceptor ${interceptor.constructor.name}`);
-      outgoing = next;
-    }
+    const outgoing = await composeMail(mail, rendered, defaults, attachments);
     return this.emitSending(outgoing, transport.name);
   }
 
