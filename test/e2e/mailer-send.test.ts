@@ -134,6 +134,20 @@ describe('MailerService over real SMTP', () => {
     expect(mail!.parsed.attachments[0]?.content.toString()).toContain('Welcome, {{name}}!');
   });
 
+  it('fetches a URL attachment when allowed', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => { res.setHeader('content-type', 'text/csv'); res.end('id,total\n1001,42.50\n'); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as { port: number }).port;
+    const s = await sink();
+    const app = await boot({ transport: `${s.url}?tlsMode=none`, defaults: { from: 'shop@example.com' }, attachments: { allowUrls: true } });
+    await app.get(MailerService).send({ to: 'a@example.org', text: 'x', attachments: [{ path: `http://127.0.0.1:${port}/exports/orders.csv` }] });
+    const [mail] = await s.waitFor(1);
+    expect(mail!.parsed.attachments[0]?.filename).toBe('orders.csv');
+    expect(mail!.parsed.attachments[0]?.content.toString()).toBe('id,total\n1001,42.50\n');
+  });
+
   it('reports a partial delivery with the refused recipient and its reply', async () => {
     const s = await sink({ rcpt: (a) => (a.startsWith('gone') ? { code: 550, message: '5.1.1 User unknown' } : undefined) });
     const app = await boot({ transport: `${s.url}?tlsMode=none`, defaults: { from: 'shop@example.com' } });

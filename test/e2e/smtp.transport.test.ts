@@ -128,6 +128,14 @@ describe('SMTP transport against a real SMTP server', () => {
     expect(s.received).toHaveLength(1);
   });
 
+  it('authenticates with XOAUTH2 and an access token', async () => {
+    const s = await sink({ auth: { user: 'app@example.com', pass: 'ya29.token' } });
+    const t = transport({ port: s.port, tlsMode: 'starttls', tls: { ca: testCertificates().ca }, auth: { user: 'app@example.com', method: 'XOAUTH2', accessToken: 'ya29.token' } });
+    await send(t);
+    const [mail] = await s.waitFor(1);
+    expect(mail!.user).toBe('app@example.com');
+  });
+
   it('reports rejected credentials as an auth failure without the password', async () => {
     const s = await sink({ auth: { user: 'app', pass: 'right-password' } });
     const t = transport({ port: s.port, tlsMode: 'starttls', tls: { ca: testCertificates().ca }, auth: { user: 'app', pass: 'Wr0ngPa55!' } });

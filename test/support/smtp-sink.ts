@@ -55,7 +55,7 @@ export interface SmtpSinkOptions {
   secure?: boolean;
   /** Offer STARTTLS (default true; TLS needs the test certificates). */
   starttls?: boolean;
-  /** Require AUTH with these credentials. */
+  /** Require AUTH with these credentials (`pass` is also accepted as an XOAUTH2 access token). */
   auth?: { user: string; pass: string };
   /** Reply to RCPT TO for some recipients. */
   rcpt?: (address: string, session: SMTPServerSession) => InjectedReply | undefined;
@@ -97,6 +97,7 @@ export class SmtpSink {
       cert: certs?.cert,
       disabledCommands: [...(o.auth ? [] : ['AUTH']), ...(o.starttls === false ? ['STARTTLS'] : [])],
       authOptional: !o.auth,
+      authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
       logger: false,
       size: 30 * 1024 * 1024,
       onConnect: (session, callback) => {
@@ -105,7 +106,8 @@ export class SmtpSink {
         callback(reply ? replyError(reply) : undefined);
       },
       onAuth: (auth, _session, callback) => {
-        if (o.auth && auth.username === o.auth.user && auth.password === o.auth.pass) {
+        const secret = auth.method === 'XOAUTH2' ? auth.accessToken : auth.password;
+        if (o.auth && auth.username === o.auth.user && secret === o.auth.pass) {
           callback(null, { user: auth.username });
         } else {
           this.authFailures += 1;
