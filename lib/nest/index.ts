@@ -8,7 +8,15 @@ export {
   type MailerHealthOptions,
   type MailerHealthResult,
 } from './mailer.health.js';
-export type { MailerModuleOptions, MailerModuleExtras } from './mailer.options.js';
+export type { MailerModuleOptions, MailerModuleExtras, MailerRetryOptions, MailerRateLimitOptions } from './mailer.options.js';
+export { MailRetryInterceptor, MAIL_RETRY_OPTIONS, type MailRetryOptions } from './mail-retry.interceptor.js';
+export { MailRetry } from './mail-retry.decorator.js';
+export {
+  StagingRedirectInterceptor,
+  type MailInterceptor,
+  type MailInterceptorContext,
+  type StagingRedirectOptions,
+} from './mail-interceptor.js';
 export { InjectMailer, getMailerToken } from './mailer.tokens.js';
 export type { IncumbentSendMailOptions, IncumbentSentMessageInfo, IncumbentAttachment } from './incumbent.compat.js';
 export * from './webhooks/index.js';

@@ -5,6 +5,10 @@ import type { SuppressionPolicyOptions } from '../suppression/suppression.policy
 import type { SuppressionStore } from '../suppression/suppression.types.js';
 import type { RedisSuppressionStoreOptions } from '../suppression/redis-suppression.store.js';
 import type { AttachmentPolicy } from '../transports/mail.compose.js';
+import type { RateLimiter, RateLimitOptions } from '../retry/rate-limiter.js';
+import type { RetryOptions } from '../retry/retry.options.js';
+import type { Type } from '@nestjs/common';
+import type { MailInterceptor } from './mail-interceptor.js';
 import type { TransportConfig } from '../transports/transport.config.js';
 
 export interface MailerModuleOptions {
@@ -46,6 +50,42 @@ export interface MailerModuleOptions {
    * EventEmitterModule is present. Default true.
    */
   eventEmitter?: boolean;
+  /**
+   * Retrying a send that failed for a transient reason (a 4xx reply, a dropped connection, a
+   * timeout, HTTP 429 or 5xx): exponential backoff with jitter, Retry-After honoured. On by default
+   * (`limit: 2`, backoff 1 s → 2 s, at most 30 s, deadline 60 s); `false` turns it off.
+   * `transports` sets or overrides options per transport name (`false` turns it off for one);
+   * `send(mail, { retry })` overrides both for one send. See docs/retry.md.
+   */
+  retry?: false | MailerRetryOptions;
+  /**
+   * A send-rate limit per transport, as a token bucket: the top-level values apply to every
+   * transport (each gets its own bucket), `transports` sets them per name — options, a
+   * RateLimiter of your own (e.g. one shared through Redis), or `false` for none. Whether or not a
+   * rate is set, a transport told to slow down (SMTP 421 4.7.0, HTTP 429) pauses for the
+   * Retry-After it was given, and a configured rate is halved for a cool-down period.
+   */
+  rateLimit?: MailerRateLimitOptions;
+  /**
+   * Before-send hooks run in order on every mail (after rendering, before mail.sending): each may
+   * rewrite the mail or cancel it. Instances, or classes resolved from the module's injector
+   * (created when they are not providers). `StagingRedirectInterceptor` is one.
+   */
+  interceptors?: Array<MailInterceptor | Type<MailInterceptor>>;
+}
+
+/** Module-wide retry options plus per-transport ones. */
+export interface MailerRetryOptions extends RetryOptions {
+  /** Options per transport name, laid over the module-wide ones; `false` turns retrying off for it. */
+  transports?: Record<string, RetryOptions | false>;
+}
+
+/** A rate for every transport plus per-transport ones. */
+export interface MailerRateLimitOptions extends Omit<RateLimitOptions, 'clock'> {
+  /** Per transport name: options laid over the top-level ones, a RateLimiter, or `false` for none. */
+  transports?: Record<string, Omit<RateLimitOptions, 'clock'> | RateLimiter | false>;
+  /** For tests; shared by every bucket this creates. */
+  clock?: RateLimitOptions['clock'];
 }
 
 /** Options that shape the module itself rather than the mailer. */

@@ -7,6 +7,10 @@ import type { SuppressionStore } from '../suppression/suppression.types.js';
 import { HandlebarsRenderer } from '../templates/handlebars.renderer.js';
 import type { TemplateRenderer } from '../templates/template-renderer.types.js';
 import { createTransport } from '../transports/transport.config.js';
+import { TokenBucketRateLimiter, type RateLimiter } from '../retry/rate-limiter.js';
+import type { RetryClock } from '../retry/retry.clock.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import type { RetryOptions } from '../retry/retry.options.js';
 import type { MailerModuleOptions } from './mailer.options.js';
 
 /** Everything the options describe, built and checked once at start-up. */
@@ -16,6 +20,67 @@ export interface MailerRuntime {
   defaultTransport: string;
   renderer?: TemplateRenderer;
   suppression?: { store: SuppressionStore; policy?: SuppressionPolicyOptions; owned: boolean };
+  /**
+   * Per transport: the retry option layers (module, transport) and whether retrying is on; a send
+   * that passes its own options lays them over these, even when retrying is off for the transport.
+   */
+  retry: Map<string, { layers: RetryOptions[]; enabled: boolean }>;
+  /** Per transport: the policy of those layers, built and checked at start-up. */
+  retryPolicies: Map<string, RetryPolicy | undefined>;
+  /** Per transport: its send-rate limiter. */
+  limiters: Map<string, RateLimiter>;
+}
+
+function isRateLimiter(value: unknown): value is RateLimiter {
+  return typeof value === 'object' && value !== null
+    && typeof (value as RateLimiter).acquire === 'function' && typeof (value as RateLimiter).penalize === 'function';
+}
+
+function unknownNames(section: string, given: Record<string, unknown> | undefined, names: readonly string[]): void {
+  for (const name of Object.keys(given ?? {})) {
+    if (!names.includes(name)) {
+      throw new MailerConfigurationError(`${section}.transports.${name}: no transport is named "${name}" (configured: ${names.join(', ')}).`);
+    }
+  }
+}
+
+/** Retry layers and policies per transport; a bad value stops start-up. */
+export function createRetryPolicies(options: MailerModuleOptions['retry'], names: readonly string[]): Pick<MailerRuntime, 'retry' | 'retryPolicies'> {
+  const retry = new Map<string, { layers: RetryOptions[]; enabled: boolean }>();
+  const retryPolicies = new Map<string, RetryPolicy | undefined>();
+  const { transports: own, ...base } = options || {};
+  if (options !== undefined && options !== false && typeof options !== 'object') {
+    throw new MailerConfigurationError('retry: expected an options object or false.');
+  }
+  unknownNames('retry', own, names);
+  for (const name of names) {
+    const layer = own?.[name];
+    const layers = [base, ...(layer ? [layer] : [])];
+    const enabled = layer === false ? false : layer !== undefined || options !== false;
+    const where = `retry (transport "${name}")`;
+    // Checked even when off: a send may turn it on with these values underneath.
+    const policy = RetryPolicy.merge(layers, where);
+    retry.set(name, { layers, enabled });
+    retryPolicies.set(name, enabled ? policy : undefined);
+  }
+  return { retry, retryPolicies };
+}
+
+/** A limiter per transport: configured rates, a given RateLimiter, or one that only honours penalties. */
+export function createRateLimiters(options: MailerModuleOptions['rateLimit'], names: readonly string[], retryClock?: RetryClock): Map<string, RateLimiter> {
+  const limiters = new Map<string, RateLimiter>();
+  const { transports: own, clock: given, ...base } = options ?? {};
+  // One clock for the mailer: a clock given for retries serves the limiters too.
+  const clock = given ?? retryClock;
+  unknownNames('rateLimit', own, names);
+  for (const name of names) {
+    const layer = own?.[name];
+    const where = `rateLimit (transport "${name}")`;
+    if (isRateLimiter(layer)) limiters.set(name, layer);
+    else if (layer === false) limiters.set(name, new TokenBucketRateLimiter({ clock }, where));
+    else limiters.set(name, new TokenBucketRateLimiter({ ...base, ...layer, clock }, where));
+  }
+  return limiters;
 }
 
 async function createSuppression(options: MailerModuleOptions['suppression']): Promise<MailerRuntime['suppression']> {
@@ -58,8 +123,11 @@ export async function createMailerRuntime(options: MailerModuleOptions): Promise
       await made.init();
       renderer = made;
     }
+    const names = [...configs.keys()];
+    const { retry, retryPolicies } = createRetryPolicies(options.retry, names);
+    const limiters = createRateLimiters(options.rateLimit, names, options.retry ? options.retry.clock : undefined);
     const suppression = await createSuppression(options.suppression);
-    return { options, transports, defaultTransport, renderer, suppression };
+    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters };
   } catch (error) {
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
     await renderer?.close();

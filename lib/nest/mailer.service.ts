@@ -4,7 +4,7 @@ import { findEventEmitter, type EventSink } from './event-emitter.js';
 import { Subject, type Observable } from 'rxjs';
 import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
 import type { Mail, OutgoingMail } from '../core/mail.types.js';
-import type { RejectedRecipient, SendAttempt, SendResult, TransportResult } from '../core/send-result.types.js';
+import type { RejectedRecipient, SendAttempt, SendResult, TransportBatchOutcome, TransportResult } from '../core/send-result.types.js';
 import type { Transport } from '../core/transport.types.js';
 import {
   InvalidMailError, MailCancelledError, MailerConfigurationError, TransportError, type MailerError,
@@ -18,7 +18,12 @@ import type { RenderedMail, RenderOptions } from '../templates/template-renderer
 import { mapWithConcurrency } from '../transports/http/concurrency.js';
 import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
 import { DEFAULT_SEND_CONCURRENCY, sendThrough } from '../transports/transport-batch.js';
-import { normalizeTransportFailure } from '../transports/transport-failure.js';
+import { failedAttempt, normalizeTransportFailure } from '../transports/transport-failure.js';
+import { limitedTransport } from '../retry/rate-limited.transport.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import type { RetryOptions } from '../retry/retry.options.js';
+import { sendWithRetry } from '../retry/retry-send.js';
+import type { MailInterceptor } from './mail-interceptor.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
@@ -26,9 +31,16 @@ import { MAILER_RUNTIME } from './mailer.tokens.js';
 export interface SendOptions {
   /** Name of a configured transport; default: the module's default transport. */
   transport?: string;
+  /**
+   * Retry options for this send, laid over the module's and the transport's; `false` sends once.
+   * See docs/retry.md.
+   */
+  retry?: false | RetryOptions;
+  /** Stops retrying (a wait in progress ends at once) and aborts an HTTP API request in flight. */
+  signal?: AbortSignal;
 }
 
-export interface SendBatchOptions extends SendOptions {
+export interface SendBatchOptions extends Omit<SendOptions, 'signal'> {
   /**
    * Mails prepared (rendered, composed, passed through mail.sending) at once, and mails in flight
    * at once when the transport has no `sendBatch` of its own. Default 8.
@@ -62,6 +74,7 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   private readonly subject = new Subject<MailEvent>();
   private eventSink?: EventSink;
   private closing?: Promise<void>;
+  private interceptors: MailInterceptor[] = [];
 
   /** mail.sending, mail.sent and mail.failed as they happen. Subscribers run synchronously. */
   readonly events$: Observable<MailEvent> = this.subject.asObservable();
@@ -72,8 +85,31 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.resolveInterceptors();
     if (this.runtime.options.eventEmitter === false) return;
     this.eventSink = await findEventEmitter(this.moduleRef);
+  }
+
+  /** Interceptor classes come from the injector when they are providers, else they are created. */
+  private async resolveInterceptors(): Promise<void> {
+    const configured = this.runtime.options.interceptors ?? [];
+    if (!Array.isArray(configured)) throw new MailerConfigurationError('interceptors: expected an array.');
+    const resolved: MailInterceptor[] = [];
+    for (const entry of configured) {
+      let instance: unknown = entry;
+      if (typeof entry === 'function') {
+        try {
+          instance = this.moduleRef.get(entry, { strict: false });
+        } catch {
+          instance = await this.moduleRef.create(entry);
+        }
+      }
+      if (!instance || typeof (instance as MailInterceptor).intercept !== 'function') {
+        throw new MailerConfigurationError('interceptors: every entry must be a MailInterceptor (an object or class with intercept(mail, context)).');
+      }
+      resolved.push(instance as MailInterceptor);
+    }
+    this.interceptors = resolved;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -137,18 +173,25 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
    * MailCancelledError before anything leaves, and TransportError when the transport fails.
    * Recipients refused while others were accepted are listed in `result.rejected`. Through a
    * failover or round-robin transport, `result.transport` names the one that delivered and
-   * `result.attempts` lists those that failed before it.
+   * `result.attempts` lists those that failed before it. A transient failure is retried under the
+   * retry policy (module, transport and `options.retry`), after the transport's rate limit; see
+   * docs/retry.md.
    */
   async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
     const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
+    const policy = this.retryPolicy(transport.name, options.retry);
     const prepared = await this.prepare(mail, transport);
     const { mail: ready, held } = await this.suppress(prepared);
     if (!ready) return this.nothingToSend(prepared, transport, held);
 
     let delivered;
     try {
-      delivered = await transport.send(ready);
+      delivered = await sendWithRetry(transport, ready, {
+        policy,
+        limiter: this.runtime.limiters?.get(transport.name),
+        signal: options.signal,
+      });
     } catch (error) {
       const normalized = this.normalize(transport, error);
       if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport);
@@ -187,8 +230,10 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
    * composed and passed through mail.sending like `send()`; a mail that fails there is a failed
    * outcome and the others go on. The mails that are ready go out through the transport's
    * `sendBatch` when it has one (Postmark, SendGrid, Resend batch endpoints; failover and
-   * round-robin), else one `send` each with at most `concurrency` in flight. mail.sent or
-   * mail.failed is published for each mail that reached the transport.
+   * round-robin), else one `send` each with at most `concurrency` in flight, under the transport's
+   * rate limit; a mail that failed transiently is then retried on its own under the retry policy
+   * (`options.retry` over the module's). mail.sent or mail.failed is published for each mail that
+   * reached the transport.
    */
   async sendBatch(mails: Mail[], options: SendBatchOptions = {}): Promise<BatchSendResult[]> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
@@ -198,6 +243,7 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
       throw new MailerConfigurationError(`sendBatch(): concurrency must be a whole number of at least 1, got ${String(concurrency)}.`);
     }
+    const policy = this.retryPolicy(transport.name, options.retry);
     const results = new Array<BatchSendResult>(mails.length);
     const prepared = await mapWithConcurrency(mails, concurrency, async (mail, index) => {
       try {
@@ -215,7 +261,7 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
       else results[index] = { ok: true, result: this.nothingToSend(mail, transport, held) };
     });
     ready.sort((a, b) => a.index - b.index);
-    const outcomes = await sendThrough(transport, ready.map((r) => r.mail), concurrency);
+    const outcomes = await this.sendReady(transport, ready.map((r) => r.mail), concurrency, policy);
     const refused: RejectedRecipient[] = [];
     ready.forEach(({ index, mail, held }, position) => {
       const outcome = outcomes[position]!;
@@ -253,15 +299,59 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** Steps 1–2 of a send: render, compose with the defaults, mail.sending (which may cancel). */
+  /**
+   * The policy for one send: the transport's (module and transport options, built at start-up),
+   * with the send's own options laid over them.
+   */
+  private retryPolicy(transport: string, override: SendOptions['retry']): RetryPolicy | undefined {
+    if (override === false) return undefined;
+    if (override === undefined) return this.runtime.retryPolicies?.get(transport);
+    const layers = this.runtime.retry?.get(transport)?.layers ?? [];
+    return RetryPolicy.merge([...layers, override], 'send() retry');
+  }
+
+  /**
+   * Steps 1–2 of a send: render, compose with the defaults, the mail interceptors, mail.sending
+   * (interceptors and listeners may cancel).
+   */
   private async prepare(mail: Mail, transport: Transport): Promise<OutgoingMail> {
     if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
     const rendered = mail.template
       ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
       : {};
     const { defaults = {}, attachments = {} } = this.runtime.options;
-    const outgoing = await composeMail(mail, rendered, defaults, attachments);
+    let outgoing = await composeMail(mail, rendered, defaults, attachments);
+    for (const interceptor of this.interceptors) {
+      const next = await interceptor.intercept(outgoing, { transport: transport.name });
+      if (!next) throw new MailCancelledError(`cancelled by the mail interceptor ${interceptor.constructor.name}`);
+      outgoing = next;
+    }
     return this.emitSending(outgoing, transport.name);
+  }
+
+  /**
+   * The transport step of sendBatch: one batch call (or one send per mail) under the transport's
+   * rate limit, then each mail that failed transiently is retried on its own under the policy.
+   * A mail that failed keeps its original outcome when the policy does not retry it.
+   */
+  private async sendReady(transport: Transport, mails: OutgoingMail[], concurrency: number, policy: RetryPolicy | undefined): Promise<TransportBatchOutcome[]> {
+    const limiter = this.runtime.limiters?.get(transport.name);
+    const outcomes = await sendThrough(limiter ? limitedTransport(transport, limiter) : transport, mails, concurrency);
+    if (!policy) return outcomes;
+    await mapWithConcurrency(outcomes, concurrency, async (outcome, index) => {
+      if (outcome.ok || !(await policy.isRetryable(outcome.error, 1))) return;
+      const error = outcome.error as MailerError;
+      const attempts = outcome.attempts ?? (error instanceof TransportError ? error.attempts : undefined) ?? [failedAttempt(transport, error)];
+      try {
+        const result = await sendWithRetry(transport, mails[index]!, { policy, limiter, previous: { error, attempts: [...attempts] } });
+        outcomes[index] = { ok: true, result };
+      } catch (thrown) {
+        if (thrown === error) return;
+        const final = this.normalize(transport, thrown);
+        outcomes[index] = { ok: false, error: final, attempts: final instanceof TransportError ? final.attempts : undefined };
+      }
+    });
+    return outcomes;
   }
 
   /** The one normalization every transport failure passes through (see normalizeTransportFailure). */
