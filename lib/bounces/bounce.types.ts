@@ -57,6 +57,8 @@ export interface Finding {
   /** A reason the format itself states (a vendor code, a known phrase of that MTA). */
   hint?: BounceReason;
   kind?: DeliveryKind;
+  /** The comment of an RFC 3464 Status field, while the delivery-status part is read. */
+  statusComment?: string;
 }
 
 /**

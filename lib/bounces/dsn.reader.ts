@@ -6,6 +6,9 @@ interface Field {
   value: string;
 }
 
+/** Descriptions of the codes themselves (RFC 3463 titles, "permanent failure"): they explain nothing more. */
+const GENERIC_STATUS_COMMENT = /^(?:permanent|persistent|temporary|transient)(?: \w+)? (?:failure|error)s?$|^other or undefined\b|^(?:bad|invalid) destination|^delivery time expired$|^mailbox full$|^success$/i;
+
 /** Splits a header-like block into fields, joining continuation lines. */
 export function parseFields(text: string): Field[] {
   const out: Field[] = [];
@@ -107,7 +110,12 @@ export function readDeliveryStatus(body: string): Finding[] {
         break;
       case 'status': {
         const s = statusIn(value);
-        if (s) open().status = s;
+        const f = open();
+        if (s) f.status = s;
+        // `Status: 4.0.0 (cat.example: host name lookup failure)`: the comment is the MTA's explanation,
+        // unless it only spells out the code.
+        const comment = /\(([^)]+)\)/.exec(value)?.[1]?.trim();
+        if (comment && !GENERIC_STATUS_COMMENT.test(comment)) f.statusComment = comment;
         break;
       }
       case 'remote-mta':
@@ -131,6 +139,10 @@ export function readDeliveryStatus(body: string): Finding[] {
   }
   close();
   for (const f of out) {
+    if (f.statusComment !== undefined) {
+      if (f.diagnostic === undefined) f.diagnostic = f.statusComment;
+      delete f.statusComment;
+    }
     if (reportingMta && !f.reportingMta) f.reportingMta = reportingMta;
     if (arrivalDate && !f.arrivalDate) f.arrivalDate = arrivalDate;
     if (f.diagnostic && !f.command) {

@@ -3,6 +3,9 @@ import type { AddressObject, HeaderLines, MailParserOptions, StructuredHeader } 
 import type { ParsedMail } from './bounce.types.js';
 
 const OPTIONS: MailParserOptions = {
+  // An HTML-only report is read through htmlToPlain below: html-to-text's full layout pass is far
+  // slower and the readers need only the words and the addresses.
+  skipHtmlToText: true,
   skipTextToHtml: true,
   skipImageLinks: true,
   skipTextLinks: true,
@@ -16,6 +19,7 @@ const OPTIONS: MailParserOptions = {
 const KEPT_HEADERS = new Set([
   'to', 'x-failed-recipients', 'auto-submitted', 'x-autoreply', 'x-autorespond', 'x-autoresponder',
   'x-apple-action', 'precedence', 'x-mailer', 'x-ses-outgoing', 'message-id', 'x-original-message-id',
+  'x-mlserver', 'x-ml-server', 'x-ml-name', 'list-software',
 ]);
 
 const REPORT_PARTS = new Set([
@@ -117,7 +121,7 @@ export function parseMime(raw: Buffer | string): Promise<ParsedMail> {
           feedbackReport = body;
         } else if (REPORT_PARTS.has(ct)) {
           original ??= body;
-        } else if (ct === 'text/plain' && body.length < 16384) {
+        } else if (ct.startsWith('text/plain') && body.length < 16384) {
           // A text part mailparser kept as an attachment (a named or attached text/plain): some MTAs
           // put the whole explanation there.
           extraText.push(body);

@@ -5,7 +5,8 @@ import type {
   DeliveryKind,
 } from '../core/classification.types.js';
 import { ReasonMatcher } from './reason.matcher.js';
-import { DECISIVE_STATUS, REASON_PATTERNS, REPLY_CODE_REASONS, STATUS_REASONS } from './reason.tables.js';
+import { stageReason, vendorReason } from './vendor-codes.js';
+import { CERTAINLY_UNKNOWN, DECISIVE_STATUS, REASON_PATTERNS, REPLY_CODE_REASONS, STATUS_REASONS } from './reason.tables.js';
 
 /** What is known about one failed (or delivered) recipient before its reason is decided. */
 export interface ReasonInput {
@@ -23,16 +24,32 @@ export interface ReasonInput {
   hint?: BounceReason;
   /** RFC 3464 diagnostic type, lower case (`smtp`, `x-unix`, `x-postfix`). */
   diagnosticType?: string;
+  /** The remote MTA that answered, lower case, when known: some providers' words depend on it. */
+  remoteMta?: string;
 }
 
 const MATCHER = new ReasonMatcher(REASON_PATTERNS);
 const ANY = (r: BounceReason): BounceReason => r;
 
 const WHITESPACE = /\s+/g;
+/** White space other than a single space (a regular expression scans faster than a loop here). */
+const ODD_SPACE = /[^\S ]| {2}/;
+
+/**
+ * Has the text white space other than single inner spaces? Only then is the collapsing `replace` worth
+ * running; most replies are one line with single spaces.
+ */
+function hasOddSpace(t: string): boolean {
+  const n = t.length;
+  if (n === 0) return false;
+  if (t.charCodeAt(0) <= 32 || t.charCodeAt(n - 1) <= 32) return true;
+  return ODD_SPACE.test(t);
+}
 
 /** Lower-cases and collapses white space, the form the reason patterns are written against. */
 export function normalizeDiagnostic(text: string): string {
-  const t = text.replace(WHITESPACE, ' ').trim().toLowerCase();
+  let t = text.toLowerCase();
+  if (hasOddSpace(t)) t = t.replace(WHITESPACE, ' ').trim();
   // Typographic apostrophes (Gmail, Outlook) read as the ASCII one the patterns use.
   return t.indexOf('\u2019') >= 0 ? t.replace(/\u2019/g, "'") : t;
 }
@@ -43,13 +60,23 @@ export function matchReasonText(normalized: string): BounceReason | undefined {
   return MATCHER.find(normalized, ANY);
 }
 
+/** STATUS_REASONS spelled out per class ('4.1.1', '5.1.1'), so that a lookup is one get without slicing. */
+const FULL_STATUS_REASONS: ReadonlyMap<string, BounceReason> = (() => {
+  const m = new Map<string, BounceReason>();
+  for (const [k, v] of STATUS_REASONS) {
+    if (k.charCodeAt(1) === 46 && (k[0] === '4' || k[0] === '5') && k.split('.').length === 3) continue;
+    for (const cls of ['4', '5']) m.set(`${cls}.${k}`, STATUS_REASONS.get(`${cls}.${k}`) ?? v);
+  }
+  for (const [k, v] of STATUS_REASONS) if (k.split('.').length === 3) m.set(k, v);
+  return m;
+})();
+
 /** The reason an RFC 3463 status names on its own (`5.2.2` → mailboxfull), or undefined. */
 export function reasonOfStatus(status: string | undefined): BounceReason | undefined {
   if (!status) return undefined;
   const cls = status.charCodeAt(0);
   if (cls === 50 /* 2 */) return 'delivered';
-  const rest = status.slice(2);
-  return STATUS_REASONS.get(status) ?? STATUS_REASONS.get(rest);
+  return FULL_STATUS_REASONS.get(status) ?? STATUS_REASONS.get(status.slice(2));
 }
 
 const HARD = new Set<BounceReason>(['userunknown', 'hostunknown', 'hasmoved']);
@@ -97,6 +124,9 @@ function reconcile(
     return 'rejected';
   }
   if (reason === 'hostunknown' && status !== undefined && status.charCodeAt(0) === 52) return 'networkerror';
+  // After DATA the recipient's host has answered: a domain that "does not exist" then is another one,
+  // the sender's or one named in the message.
+  if (reason === 'hostunknown' && command === 'DATA') return 'rejected';
   if (reason === 'userunknown') {
     if (fromStatus === 'userunknown' || command === 'RCPT' || addressStatus) return reason;
     if (fromStatus === 'suspend') return 'suspend';
@@ -125,11 +155,18 @@ export function decideReason(input: ReasonInput): BounceReason {
   const command = input.command;
   const text = input.text ? normalizeDiagnostic(input.text) : '';
   if (text.length > 0) {
+    const vendor = vendorReason(text) ?? (fromStatus === undefined ? stageReason(text, command, input.remoteMta) : undefined);
+    if (vendor !== undefined) return vendor;
+    // Each of those wordings has a "n't": most texts have none, and the regular expression is skipped.
+    if (command !== 'MAIL' && text.indexOf("n't ") >= 0 && CERTAINLY_UNKNOWN.test(text)) return 'userunknown';
     const xunix = input.diagnosticType === 'x-unix';
     const r = MATCHER.find(text, (reason) => reconcile(reason, fromStatus, command, status));
     if (r !== undefined) return xunix && r !== 'mailboxfull' && r !== 'emailtoolarge' ? 'mailererror' : r;
   }
   if (input.diagnosticType === 'x-unix') return 'mailererror';
+  // A delayed delivery with no words and only a vague network or system status: it has been waiting.
+  const waiting = input.action === 'delayed' || input.action === 'expired';
+  if (waiting && text.length === 0 && (fromStatus === undefined || fromStatus === 'networkerror' || fromStatus === 'systemerror')) return 'expired';
   // 421 (with no status or the catch-all 4.7.0) is how servers say "too many, come back later".
   if (code === 421 && (status === undefined || status === '4.7.0' || status === '4.3.2')) return 'ratelimited';
   // 554 5.7.1 with no telling words is the classic content/policy refusal, not a security failure.

@@ -109,6 +109,13 @@ export const DECISIVE_STATUS = new Set<BounceReason>([
   'spamdetected', 'systemfull',
 ]);
 
+/**
+ * Wording that names a mailbox that does not exist whatever the SMTP stage: providers' own notices
+ * (Gmail's "Address not found … the address couldn't be found", Yahoo's "This user doesn't have a
+ * yahoo.com account", which Yahoo sends after DATA) rather than a filter borrowing the words.
+ */
+export const CERTAINLY_UNKNOWN = /\baddress not found\b.{0,120}\bcouldn't be found|wasn't delivered to \S+ because the address couldn't be found|delivery error: dd this user doesn't have an? \S+ account\b/;
+
 /** Reply-code meaning when neither an enhanced status nor the wording says more (RFC 5321, 7504). */
 export const REPLY_CODE_REASONS: ReadonlyMap<number, BounceReason> = new Map<number, BounceReason>([
   [421, 'ratelimited'], // service not available, closing channel: almost always "come back later"
@@ -173,9 +180,11 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'inactive (?:account|user|recipient|e-?mail address|address)', 'disabled recipient', 'invalid/inactive user', 'user (?:is )?terminated', 'user suspended',
     'mailbox unavailable or access denied', 'temporarily inactive', 'recipient suspend', 'disabled or discontinued',
     'no longer accepts mail', 'no longer in use', 'user or domain is disabled', 'account is locked', 'the email account that you tried to reach is disabled',
-    'this mailbox is disabled', 'recipient account is blocked', 'compte du destinataire est bloqu', 'is disabled\\b',
+    'this mailbox is disabled', 'recipient account is blocked', 'account that you tried to reach is (?:inactive|disabled)', 'compte du destinataire est bloqu', 'is disabled\\b',
   ].join('|')],
   ['hasmoved', [' has been replaced by ', 'mailbox has moved', 'address has changed'].join('|')],
+  // "Turn on SMTP authentication" refuses relaying for want of credentials: the credentials are the cause.
+  ['securityerror', ['turn on smtp authentication', 'smtp authentication is required'].join('|')],
   ['norelaying', [
     '\\brelay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)', 'not permitted to relay', 'unable to relay',
     'no relaying', 'as a relay', 'not a gateway', 'not allowed to relay', 'not an open relay', 'not local host',
@@ -183,16 +192,20 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'not configured to relay', 'we do not relay', 'we don\'t handle mail for', 'specified domain is not allowed',
     'isn\'t in my list of allowed rcpthosts', 'email address is not verified\\.',
   ].join('|')],
+  ['notcompliantrfc', [
+    'not rfc ?5322 compliant', 'duplicate header', 'multiple addresses in from', 'rfcmessagenoncompliant', 'not (?:rfc|rfc ?2822|rfc ?822) compliant', 'multiple (?:from|to|subject|date|message-id) headers',
+    'duplicate (?:from|date|message-id|subject) header', 'does not comply with rfc', 'violates rfc ?5322', 'missing (?:a )?(?:date|from|message-id) header',
+  ].join('|')],
   ['authfailure', [
-    '\\bspf(?: check)?:? (?:fail|softfail|validation|record)', 'sender policy framework', '\\bspf\\b.{0,40}\\b(?:fail|reject|violation|check)',
-    'bad spf records', 'please inspect your spf', 'not allowed to send (?:mail|from).{0,60}spf', 'per it\'?s spf record',
+    '\\bspf(?: check)?:? (?:fail|softfail|validation)', 'sender policy framework', '\\bspf\\b.{0,40}\\b(?:fail|reject|violation|check)',
+    'bad spf records', 'please inspect your spf', 'spf record (?:does not|doesn\'t|not) ', 'not allowed to send (?:mail|from).{0,60}spf', 'per it\'?s spf record',
     'dmarc', '\\bdkim.{0,40}(?:fail|invalid|missing|no valid|not valid|signature)', '(?:fail|invalid|missing|no valid).{0,20}dkim',
     'is not allowed to send mail\\..{0,80}_401', 'authentication checks? (?:did not pass|failed)', 'unauthenticated email',
     'arc validation', 'fails to pass authentication checks', 'does not have authentication information',
   ].join('|')],
   ['userunknown', [
-    'not listed in (?:domino directory|public name)', 'invalid final delivery userid', 'address (?:couldn\'t|could not|cannot|can\'t) be found', 'recipient address rejected(?:\\.|$| \\()', '\\buser(?:name)? (?:is )?(?:unknown|not found|not known|not exist|does not exist|doesn\'t exist|not active|missing home)',
-    'unknown (?:user|recipient|mailbox|local ?part|e-?mail address|address)', 'no such (?:user|recipient|mailbox|person|address)',
+    'not listed in (?:domino directory|public name)', '#?5\\.1\\.0 address rejected', 'invalid final delivery userid', 'address (?:couldn\'t|could not|cannot|can\'t) be found', 'recipient address rejected(?:\\.|$| \\()', '\\buser(?:name)? (?:is )?(?:unknown|not found|not known|not exist|does not exist|doesn\'t exist|not active|missing home)',
+    'unknown (?:user|recipient|mailbox|local ?part|e-?mail address|address(?! error))', 'no such (?:user|recipient|mailbox|person|address)',
     '(?:recipient|mailbox|address|addressee|account|e-?mail address|email account) (?:does not|doesn\'t|did not|not) exist',
     '(?:recipient|mailbox|address|user|account) (?:was )?not found', 'invalid (?:recipient|mailbox|address|user)',
     'not a valid (?:user|mailbox|recipient|address)', 'is not a (?:known|valid) (?:user|mailbox)', 'recipient (?:address )?unknown',
@@ -213,17 +226,13 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'only accepting mail from specific', 'bounced address', 'extended inactivity', 'restricted sms e-mail', 'is not accepting any mail',
     'rejected due to user rules', 'not found recipient account', 'recipient preferences', 'resolver\\.rst\\.notauthorized',
     'this account is protected by', 'refuses? to receive', 'user reject', 'blocked by the recipient', 'recipient (?:has )?blocked',
-    'refuse to receive mail', 'not authorized to (?:send to|deliver to) this recipient', 'filtered by recipient',
+    'refuse to receive mail', 'not authorized to (?:send to|deliver to) this recipient', 'filtered by recipient', 'message filtered',
   ].join('|')],
   ['requireptr', [
     'ptr record', 'reverse dns', 'rdns', 'reverse lookup', 'ip name lookup failed', 'cannot find your hostname', 'can\'t find your hostname',
     'reverse (?:address|mapping|resolution)', 'unresolvable relay host name', 'generic dns ptr', 'forward dns entry does not point to the sending ip',
     'mismatches client ip', 'unverifyable sending ips', 'unverifiable sending ip', 'dns lookup failure: .{0,60}try again later',
     'hostname does not resolve', 'client host rejected: cannot find', 'not resolve your (?:host|ip)', 'no reverse',
-  ].join('|')],
-  ['notcompliantrfc', [
-    'not rfc ?5322 compliant', 'duplicate header', 'multiple addresses in from', 'rfcmessagenoncompliant', 'not (?:rfc|rfc ?2822|rfc ?822) compliant', 'multiple (?:from|to|subject|date|message-id) headers',
-    'duplicate (?:from|date|message-id|subject) header', 'does not comply with rfc', 'violates rfc ?5322', 'missing (?:a )?(?:date|from|message-id) header',
   ].join('|')],
   ['badreputation', [
     'poor (?:email )?reputation', 'rate limited due to ip reputation', '(?:ip|domain|sender)(?:/domain)? reputation', 'low reputation', 'bad reputation',
@@ -240,7 +249,8 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'sending this from a different address or alias', 'sender domain is empty', 'spam reporting address', 'empty email address',
     'does not accept mail from', 'unsigned dsn', 'unroutable sender', 'not allowed to post to this mailing list', 'address that has been blacklisted',
     'email address has been blacklisted', 'sender (?:domain )?(?:does not exist|not (?:found|allowed)|unknown)', 'invalid mail from',
-    'domain (?:of|for) (?:the )?sender', 'unverified sender', 'sender address',
+    'domain (?:of|for) (?:the )?sender', 'unverified sender', 'sender address', 'rejected by (?:the )?destination (?:domain|server)',
+    'mail ?from domain (?:is )?listed',
   ].join('|')],
   ['hostunknown', [
     'domain (?:does not exist|is not reachable|must exist|not found|name not found|unknown)', 'host or domain name not found', 'host unknown',
@@ -251,11 +261,11 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
   ].join('|')],
   ['spamdetected', [
     '\\bspam\\b', 'mail rejete', 'unsolicited', 'bulk (?:e-?mail|mail|advertising)', 'spamassassin', 'content filter rejection', 'mail content denied',
-    'message content rejected', 'message filtered', 'rejected because of unacceptable content', 'rejecting (?:banned|mail) content',
+    'message content rejected', 'rejected because of unacceptable content', 'rejecting (?:banned|mail) content',
     'recurrent pattern detection', 'uribl', 'blacklisted url', 'probability of being', 'message looks like', 'mailmarshal spamprofiler',
     'trustwave seg', 'cyberoam anti spam', 'drbl', 'greylisted.{0,40}please try again', 'appears to be unsolicited', '554 5\\.7\\.0 reject, id=',
     'message rejected for policy reasons', 'temporarily blocked by our filter', 'antispam', 'anti-spam', 'junk mail', 'spam-like',
-    'detected as (?:spam|bulk)', 'spamprofiler', 'phishing',
+    'detected as (?:spam|bulk)', 'spamprofiler', 'phishing', 'rejected due to spam classification',
   ].join('|')],
   ['ratelimited', [
     'rate limit', 'frequency limited', 'rate-limit', 'ratelimit', 'too many (?:connections|concurrent|smtp sessions|messages|mails|errors|recipients|emails|sessions)',
@@ -297,34 +307,35 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'could not connect and send', 'network error', 'dns error', 'wasn\'t able to establish an smtp connection', 'dns records for the destination', 'hop count exceeded', 'host is unreachable', 'host name lookup failure',
     'host not found, try again', 'forwarding loop', 'name server reply', 'message looping', 'routing loop', 'no route to host',
     'too many hops', 'unable to resolve route', 'unrouteable mail domain', 'network (?:is )?unreachable', 'connection refused',
-    'lost connection', 'dns (?:lookup|resolution) (?:failed|error)', 'temporary dns', 'name service error',
+    'lost connection', 'dns (?:lookup|resolution|query) (?:failed|error)', 'temporary dns', 'name service error',
   ].join('|')],
   ['expired', [
     'connection timed out', 'could not find a gateway', 'did not accept our requests to connect', 'delivery failed \\d+ attempts', 'envelope expired', 'host not reachable', 'delivery attempts will continue', 'delivery (?:time )?expired', 'expired after',
     'failed to deliver to domain ', 'giving up', 'failing for a long time', 'has been delayed', 'not been collected after', 'message expired',
     'message timed out', 'retry time not reached', 'server did not respond', 'in the queue too long', 'after multiple retries',
     'within the allowed queue period', 'could not be delivered for', 'retry timeout exceeded', 'queue(?:d)? too long', 'too long in queue',
-    'maximum time', 'time limit', 'could not be delivered within',
+    'maximum time', 'time limit', 'could not be delivered within', 'action: delayed', 'not (?:been )?delivered within \\d',
   ].join('|')],
   ['systemerror', [
     'aliasing/forwarding loop', 'can\'t create user output', 'could not load drd', 'internal error', 'internal server error',
     'interrupted system call', 'error while being processed', 'would create a mail loop', 'local configuration error', 'local error in processing',
     'loop was found', 'loops back to myself', 'configuration error', 'queue file write error', 'no mdb', 'misconfigured',
-    'service (?:currently )?unavailable', 'system config error', 'temporary local problem', 'timeout waiting for input', 'transaction failed ',
-    'temporary (?:server |system )?(?:error|failure|problem)', 'server error', 'system error', 'mail loop', 'operating system error',
+    'service (?:currently )?unavailable', 'system config error', 'temporary local problem', 'timeout waiting for input', 'transaction failed\\b',
+    'temporary (?:server |system )(?:error|failure|problem)', 'temporary (?:error|problem)', 'server error', 'system error', 'mail loop', 'operating system error',
   ].join('|')],
   ['contenterror', [
     'header error', 'header size exceeds', '8-bit data in message header', 'mime complexity', 'too many received', 'invalid mime',
     'improperly-formatted binary', 'unnecessary base64', 'content error', 'malformed (?:mime|message|header)', 'message header size',
   ].join('|')],
   ['systemfull', ['mail system full', 'system (?:is )?full', 'storage full', 'insufficient system resources'].join('|')],
-  ['failedstarttls', ['starttls (?:failed|failure|negotiation)', 'tls (?:handshake|negotiation) failed', 'mta-sts', '\\bdane\\b'].join('|')],
+  ['failedstarttls', ['does not support tls', 'starttls (?:failed|failure|negotiation)', 'tls (?:handshake|negotiation) failed', 'mta-sts', '\\bdane\\b'].join('|')],
   ['securityerror', [
     'account not subscribed to ses', 'authentication (?:credentials invalid|failure|failed|required|unsuccessful)', 'authentication turned on',
     'executable files are not allowed', 'access denied', 'you don\'t authenticate', 'starttls is required', 'tls required', 'must issue a starttls',
     'unauthenticated senders', 'verification failure', 'not authorized to send', 'is a dead domain', 'not authorized to perform ses',
     'authentification (?:invalide|requise)', 'must be authenticated', 'encryption required', '\\bauth(?:entication)? (?:is )?required',
   ].join('|')],
+  ['syntaxerror', ['malformed (?:recipient )?address: ', 'incorrectly constructed'].join('|')],
   ['mailererror', [
     '\\|\\| exit ', 'procmail', 'maildrop', 'command failed: ', 'command died with status', 'command output:', 'mailer error',
     'pipe to \\|', 'x-unix;', 'local delivery failed', 'unknown mailer error',

@@ -10,8 +10,43 @@ export function replyCodeOf(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * `d.d{1,3}.d{1,3}` at `at`, followed by white space or the end, as a normalized status; undefined if
+ * the text has something else there. The common shape of a reply (`5.1.1 …` right after the code),
+ * read without a regular expression.
+ */
+function statusAt(text: string, at: number): string | undefined {
+  const c0 = text.charCodeAt(at);
+  if ((c0 !== 50 && c0 !== 52 && c0 !== 53) || text.charCodeAt(at + 1) !== 46) return undefined;
+  let i = at + 2;
+  const s1 = i;
+  while (i < text.length && i - s1 < 4 && isDigit(text.charCodeAt(i))) i++;
+  if (i === s1 || i - s1 > 3 || text.charCodeAt(i) !== 46) return undefined;
+  const s2 = ++i;
+  while (i < text.length && i - s2 < 4 && isDigit(text.charCodeAt(i))) i++;
+  if (i === s2 || i - s2 > 3) return undefined;
+  if (i < text.length && text.charCodeAt(i) !== 32) return undefined;
+  const raw = text.slice(at, i);
+  // Leading zeros (`5.01.001`) are rare; the regular path normalizes them.
+  return text.charCodeAt(s1) === 48 && i - s1 > 1 || text.charCodeAt(s2) === 48 && i - s2 > 1 ? undefined : raw;
+}
+
 /** The first RFC 3463 enhanced status in a text (`… 5.7.1 …` → '5.7.1'), normalized (`5.01.001` → '5.1.1'). */
 export function enhancedStatusOf(text: string): string | undefined {
+  // Fast path: the status right at the start or after a leading reply code (`550 5.1.1 …`, `550-5.1.1 …`).
+  const c0 = text.charCodeAt(0);
+  if (isDigit(c0)) {
+    const direct = statusAt(text, 0);
+    if (direct !== undefined) return direct;
+    if (isDigit(text.charCodeAt(1)) && isDigit(text.charCodeAt(2)) && (text.charCodeAt(3) === 32 || text.charCodeAt(3) === 45)) {
+      const after = statusAt(text, 4);
+      if (after !== undefined) return after;
+    }
+  }
   const m = ENHANCED.exec(text);
   if (!m) return undefined;
   return `${m[1]}.${Number(m[2])}.${Number(m[3])}`;

@@ -57,9 +57,22 @@ const ORIGINAL_MARKERS = [
   /^[ \t]*(?:-{3,}|={3,}|\*{3,})[^\n]*(?:original|returned|unsent|undelivered|headers? of) (?:message|mail)/im,
   /^[ \t]*(?:original message follows|message headers follow|your message reads \(in part\)|a copy of the original message below|the header of the original message is attached|unsent message below|returned message follows|this is a copy of the original message)/im,
   /^content-type: (?:message\/rfc822|text\/rfc822-headers)/im,
+  /^[ \t|]*-{3,}[ \t]*(?:message text follows|original mail as follows)|^original mail as follows:/im,
 ];
 
+let lastCutIn = '';
+let lastCutOut = '';
+
 export function cutOriginal(text: string): string {
+  // Several readers ask for the same mail's text in turn: remember the last answer.
+  if (text === lastCutIn) return lastCutOut;
+  const out = cutOriginalOf(text);
+  lastCutIn = text;
+  lastCutOut = out;
+  return out;
+}
+
+function cutOriginalOf(text: string): string {
   let end = text.length;
   for (const re of ORIGINAL_MARKERS) {
     const m = re.exec(text);
@@ -68,12 +81,44 @@ export function cutOriginal(text: string): string {
   return end === text.length ? text : text.slice(0, end);
 }
 
-const REPLY_RE = /(?<![\d.#])([245]\d\d)(?:[ -]|$)(?:[ -]?#?([245]\.\d{1,3}\.\d{1,3}))?/;
+const REPLY_RE = /(?<![\d.#])([245]\d\d)(?:[ -]|$)(?:[ -]?['"]?#?([245]\.\d{1,3}\.\d{1,3}))?/;
+const REPLY_RE_G = new RegExp(REPLY_RE.source, 'g');
+/**
+ * Codes some MTAs label or punctuate instead of writing them first: Zoho's `ERROR_CODE :550` and
+ * `ResponseCode 421`, Yahoo's `550: 5.2.2 …` at the start of the text.
+ */
+const LABELLED_REPLY = /(?:error_code|response ?code|reply ?code|smtp ?code)\s*[:=]?\s*([245]\d\d)\b|^([245]\d\d):(?:\s+#?([245]\.\d{1,3}\.\d{1,3}))?(?=\s|$)/i;
 
-/** The first SMTP reply code (with its enhanced status if adjacent) that appears in the text. */
-export function replyIn(text: string): { code?: number; status?: string } {
-  const m = REPLY_RE.exec(text);
-  if (!m) return {};
+/**
+ * The first SMTP reply code (with its enhanced status if adjacent) that appears in the text; with
+ * `cls`, the first one of that class (`554 4.4.7 Message expired … <421 4.4.2 Connection timed out>`
+ * has a 4xx reply behind its 554).
+ */
+export function replyIn(text: string, cls?: string): { code?: number; status?: string } {
+  if (cls !== undefined) {
+    REPLY_RE_G.lastIndex = 0;
+    for (let m = REPLY_RE_G.exec(text); m !== null; m = REPLY_RE_G.exec(text)) {
+      if (m[1]![0] !== cls) continue;
+      const out: { code?: number; status?: string } = { code: Number(m[1]) };
+      if (m[2]) out.status = m[2];
+      return out;
+    }
+    return {};
+  }
+  // A reply whose status has the class of its code is the remote's; `554 4.4.7` is a wrapper around it.
+  REPLY_RE_G.lastIndex = 0;
+  let m: RegExpExecArray | null = null;
+  for (let p = REPLY_RE_G.exec(text); p !== null; p = REPLY_RE_G.exec(text)) {
+    m ??= p;
+    if (p[2] !== undefined && p[2][0] === p[1]![0]) return { code: Number(p[1]), status: p[2] };
+  }
+  if (!m) {
+    const l = LABELLED_REPLY.exec(text);
+    if (!l) return {};
+    const out: { code?: number; status?: string } = { code: Number(l[1] ?? l[2]) };
+    if (l[3]) out.status = l[3];
+    return out;
+  }
   const code = Number(m[1]);
   const out: { code?: number; status?: string } = { code };
   if (m[2]) out.status = m[2];
@@ -95,7 +140,19 @@ export function statusIn(text: string, cls?: string, besides?: string): string |
   return best;
 }
 
+/**
+ * Gmail's classic notices end the remote reply with the SMTP stage it came at: "(state 14)" is the
+ * RCPT, 15–18 the DATA, 13 the greeting/EHLO, 6 the STARTTLS before MAIL.
+ */
+const GMAIL_STATE: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\(state 14\)/, 'RCPT'],
+  [/\(state 1[5-8]\)/, 'DATA'],
+  [/\(state 13\)/, 'EHLO'],
+  [/\(state 6\)/, 'MAIL'],
+];
+
 const COMMANDS: ReadonlyArray<readonly [RegExp, string]> = [
+  ...GMAIL_STATE,
   [/\b(?:in reply to|after|while sending|response to|did not like our) (?:the )?rcpt(?: to)?\b|>>> ?rcpt to|rcpt[ _]to response|\[rcpt_to\]|smtp:rcpt\b|does not like recipient|\brcpt to[^\n]{0,80}\n?\s*<<< ?[45]/i, 'RCPT'],
   [/\b(?:in reply to|after|while sending|response to|did not like our) (?:the )?mail(?: from)?\b|>>> ?mail from|\bmail from:[^\n]{0,200}\n?\s*<<< ?[45]/i, 'MAIL'],
   [/\b(?:in reply to|after|while sending|did not like our) (?:the )?(?:end of data|data|final data|message body)\b|>>> ?data\b|after end of data/i, 'DATA'],
@@ -105,9 +162,22 @@ const COMMANDS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 /** The SMTP command a report says was refused, if it says so. */
+let lastCommandIn = '';
+let lastCommandOut: string | undefined;
+
 export function commandIn(text: string): string | undefined {
-  for (const [re, cmd] of COMMANDS) if (re.test(text)) return cmd;
-  return undefined;
+  // The same report body is asked about once per recipient block: remember the last answer.
+  if (text === lastCommandIn && text.length > 0) return lastCommandOut;
+  let out: string | undefined;
+  for (const [re, cmd] of COMMANDS) {
+    if (re.test(text)) {
+      out = cmd;
+      break;
+    }
+  }
+  lastCommandIn = text;
+  lastCommandOut = out;
+  return out;
 }
 
 /** Collapses white space into single spaces. */
@@ -126,7 +196,7 @@ export function fieldIn(block: string, name: string): string | undefined {
  * Words that, in the reports of Exchange 2003, Lotus Notes/Domino, IMail and similar MTAs which carry
  * no status code, name an unknown mailbox (their own message for it, not a remote server's).
  */
-const LOCAL_UNKNOWN = /recipient name is not recognized|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|no valid recipients for this mm|no such user here/i;
+const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|no valid recipients for this mm|no such user here/i;
 
 /** Is this the reporting MTA's own "no such mailbox" verdict (see LOCAL_UNKNOWN), with no status code? */
 export function isLocalUnknown(text: string): boolean {

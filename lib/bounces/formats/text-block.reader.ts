@@ -21,7 +21,7 @@ import {
  */
 
 const LEAD = String.raw`^[ \t>*•-]*(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?(?:([^:\n@<>"]{1,48}?)[ \t]*:[ \t]*)?"?<?(${ADDRESS_RE.source})(?![\w-]|\.[\w-])>?"?`;
-const ADDRESS_LINE = new RegExp(`${LEAD}(?=$|[ \\t]*(?:[:.(,;\\-\\[]|\\.\\.\\.|$|\\s+[(<]|\\s+(?:said|failed|has|was|is|on|-)\\b))(.*)$`, 'i');
+const ADDRESS_LINE = new RegExp(`${LEAD}(?=$|[ \\t]*(?:[:.(,;\\-\\[]|\\.\\.\\.|$|\\s+[(<]|\\s+(?:said|failed|has|was|is|on|-)\\b|\\s+(?=[^\\n]*\\b(?:[245]\\d\\d|error|invalid|unknown|rejected|denied|not found|full)\\b)))(.*)$`, 'i');
 /** Labels that only say "this is the address" (their words are not part of the diagnostic). */
 const ADDRESS_LABEL = /^(?:(?:final |original |failed |invalid |bad )?(?:recipient|address|rcpt(?: to)?|to|for|user|mailbox|destinataire|empfänger|e-?mail(?: address)?)(?:\(s\)|es|s)?|address\(es\))$/i;
 const SENTENCE_RECIPIENT = [
@@ -34,9 +34,9 @@ const SENTENCE_RECIPIENT = [
 ];
 
 const BOUNCE_SUBJECT = /undeliver|deliver(?:y|ing)? (?:status|fail|problem|report|notification|has failed|incomplete)|returned mail|return(?:ed)? to sender|failure notice|mail delivery|not (?:be )?delivered|non-?delivery|nondeliverable|rejected|bounce|delayed|could not|warning|mail system error|delivery status|message (?:not|status)|unzustellbar|non remis|no entregado|error|problem|failed/i;
-const BOUNCE_BODY = /error delivering|did not like|did not reach|not reach|unknown (?:user|recipient)|undeliverable|no such|invalid (?:recipient|address)|(?:could not|couldn't|can ?not|unable to|wasn't able to|was not able to|failed to|did not) (?:be )?deliver|(?:delivery|deliveries) (?:to the following|has failed|failed|problem|status)|permanent (?:error|fatal|failure)|undeliver|returned to (?:the )?sender|not (?:be )?delivered|fatal error|rejected|remote (?:host|server|mail server)|said:|smtp error|user unknown|does not exist|delivery failure|mail delivery|temporary failure|giving up|has been delayed|delayed|could not be sent/i;
+const BOUNCE_BODY = /error delivering|delivery errors?\b|could not send|failed addresses|no valid recipients|unknown host|malformed (?:recipient )?address|incorrectly constructed|did not like|did not reach|not reach|unknown (?:user|recipient)|undeliverable|no such|invalid (?:recipient|address)|(?:could not|couldn't|can ?not|unable to|wasn't able to|was not able to|failed to|did not) (?:be )?deliver|(?:delivery|deliveries) (?:to the following|has failed|failed|problem|status)|permanent (?:error|fatal|failure)|undeliver|returned to (?:the )?sender|not (?:be )?delivered|fatal error|rejected|remote (?:host|server|mail server)|said:|smtp error|user unknown|does not exist|delivery failure|mail delivery|temporary failure|giving up|has been delayed|delayed|could not be sent/i;
 
-const STRONG_SUBJECT = /undeliver|returned mail|failure notice|delivery (?:status|failure|report)|non-?delivery|delivery failed|mail delivery|not delivered/i;
+const STRONG_SUBJECT = /undeliver|returned mail|failure notice|mail failure|delivery (?:status|failure|report)|non-?delivery|delivery failed|mail delivery|not delivered/i;
 
 function looksLikeBounce(mail: ParsedMail): boolean {
   if (isSystemAddress(mail.from) || /mail delivery|mailer|postmaster|delivery (?:subsystem|system|service)|mail ?administrator|mailsystem|daemon/i.test(mail.fromRaw)) return true;
@@ -93,9 +93,23 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
     const m = ADDRESS_LINE.exec(line);
     if (!m) continue;
     const label = (m[1] ?? '').trim();
-    const addr = cleanAddress(m[2]!);
+    let addr = cleanAddress(m[2]!);
+    // `a@b <c@d>: …` is a To: value whose display name looks like an address; the bracketed one is it.
+    const bracketed = /^\s+<([^\s<>@]+@[^\s<>]+)>/.exec(m[3] ?? '');
+    if (bracketed) {
+      addr = cleanAddress(bracketed[1]!);
+      m[3] = m[3]!.slice(bracketed[0].length);
+    }
     if (exclude.has(addr) || (isReporterAddress(addr, reporterDomain) && !allow?.has(addr)) || addr.indexOf('=') >= 0 && /(?:mailfrom|header\.\w+|helo)=/.test(addr)) continue;
     if (/^\s*(?:from|reply-to|return-path|sender|message-id|in-reply-to|references|cc)\s*:/i.test(line)) continue;
+    // A delivery-status block copied into the text is read as such, not as a recipient's explanation.
+    if (/^\s*(?:final|original)-recipient\s*:|^\s*x-actual-recipient\s*:/i.test(line)) continue;
+    // Exchange quotes the message first ("Your message  To: a@b  Subject: …  Sent: …"): that To: line
+    // is not the report about a@b when one follows further down.
+    if (
+      /^(?:to|cc)$/i.test(label) && /^\s*(?:subject|sent|date)\s*:/i.test(lines[i + 1] ?? '')
+      && lines.some((l, k) => k > i + 1 && l.toLowerCase().includes(addr))
+    ) continue;
     const parts: string[] = [];
     const code = /^\s*[245]\d\d[ -]/.exec(line);
     if (code) parts.push(line.trim());
@@ -119,7 +133,7 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
         break;
       }
       const indented = indentOf(l) > indentOf(line);
-      if (!indented && ADDRESS_LINE.test(l) && !/^\s+\(|said|error|reason/i.test(l)) break;
+      if (!indented && ADDRESS_LINE.test(l) && (/^[ \t]*<?[^\s@<>:]+@/.test(l) || !/^\s+\(|said|error|reason/i.test(l))) break;
       if (/^\s*(?:-{3,}|={3,}|\*{3,})/.test(l)) break;
       parts.push(l.trim());
     }
@@ -134,12 +148,13 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
   return out;
 }
 
-function sentenceRecipient(body: string, exclude: ReadonlySet<string>): string | undefined {
+function sentenceRecipient(body: string, exclude: ReadonlySet<string>, reporterDomain: string): string | undefined {
   for (const re of SENTENCE_RECIPIENT) {
     const m = re.exec(body);
     if (!m) continue;
     const a = cleanAddress(m[1]!);
-    if (ADDRESS_RE.test(a) && !exclude.has(a) && !isSystemAddress(a)) return a;
+    // postmaster@ or abuse@ another domain is a mailbox like any other; the reporter's own is not.
+    if (ADDRESS_RE.test(a) && !exclude.has(a) && !isReporterAddress(a, reporterDomain)) return a;
   }
   return undefined;
 }
@@ -148,7 +163,7 @@ function sentenceRecipient(body: string, exclude: ReadonlySet<string>): string |
 function diagnosticLines(body: string): string {
   const keep: string[] = [];
   for (const l of body.split('\n')) {
-    if (/(?:^|\s)[245]\d\d[\s-]|said:|error|reason|rejected|unknown|not exist|denied|failed|refused|blocked|quota|full|invalid|timed? ?out|expired|delay|unable|couldn't|could not|disabled|spam|policy|exceed|limit|size|not found|no such|does not|suspend|inactive|relay|loop|pipe to|generated by|child process|mailbox/i.test(l)) keep.push(l.trim());
+    if (/(?:^|\s)[245]\d\d[\s-]|said:|error|reason|not listed|not recognized|unable to deliver|rejected|unknown|not exist|denied|failed|refused|blocked|quota|full|invalid|timed? ?out|expired|delay|unable|couldn't|could not|disabled|spam|policy|exceed|limit|size|not found|no such|does not|suspend|inactive|relay|loop|pipe to|generated by|child process|mailbox/i.test(l)) keep.push(l.trim());
     if (keep.length >= 12) break;
   }
   return keep.join(' ');
@@ -189,7 +204,7 @@ export const textBlockReader: BounceFormatReader = {
     const reporter = domainOf(mail.from);
     let blocks = readAddressBlocks(body, exclude, undefined, reporter);
     if (blocks.length === 0) {
-      const r = sentenceRecipient(body, exclude);
+      const r = sentenceRecipient(body, exclude, reporter);
       if (r) return [finding(r, diagnosticLines(body), body)];
       // The sender may have written to itself: its own address is then the recipient.
       blocks = readAddressBlocks(body, new Set([mail.from]), undefined, reporter).filter((f) => f.diagnostic || f.replyCode);
@@ -220,7 +235,7 @@ export const textBlockReader: BounceFormatReader = {
     }
     const diag = diagnosticLines(body);
     if (blocks.length > 0) return blocks.map((f) => finding(f.recipient, diag, body));
-    const r = sentenceRecipient(body, exclude);
+    const r = sentenceRecipient(body, exclude, reporter);
     if (r) return [finding(r, diag, body)];
     // Nothing in the report names the recipient: the returned message's own To: does, when the
     // report at least carries a reply code.

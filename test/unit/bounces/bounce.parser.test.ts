@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBounce } from '../../../lib/bounces/index.js';
+import { preferStatus } from '../../../lib/bounces/bounce.parser.js';
 
 const fixture = (name: string): Buffer =>
   readFileSync(fileURLToPath(new URL(`../../fixtures/bounces/${name}`, import.meta.url)));
@@ -60,6 +61,64 @@ describe('parseBounce', () => {
   it('returns nothing for a mail that is not a report', async () => {
     expect(await parseBounce(fixture('not-a-bounce.eml'))).toEqual([]);
     expect(await parseBounce('Subject: hi\r\n\r\nhello\r\n')).toEqual([]);
+  });
+
+  it.each([
+    // fml and other list managers: the list names the address it refused the posting for.
+    ['list-manager-not-member.eml', 'club@lists.sender.test', 'rejected', '5.0.0', undefined],
+    ['list-manager-duplicate-id.eml', 'club@lists.sender.test', 'notcompliantrfc', '5.0.0', undefined],
+    // Postfix lost its per-recipient log: the returned headers' To: is the recipient, no reason stated.
+    ['postfix-report-unavailable.eml', 'reader@receiver.test', 'undefined', '5.0.0', undefined],
+    // The postmaster's copy of a session Postfix itself refused: the last error and its command.
+    ['postfix-server-errors.eml', 'stock@receiver.test', 'systemerror', '4.3.0', 451],
+    // Exim file delivery: the Final-Recipient is a path, the text names the address it came from.
+    ['exim-pipe-dsn.eml', 'team@receiver.test', 'mailboxfull', '5.0.0', undefined],
+    ['exim-malformed-address.eml', 'pal@receiver.test', 'syntaxerror', '5.0.0', undefined],
+    // A text part whose Content-Type parameters lost their `;`: still read as the report.
+    ['broken-part-header.eml', 'nobody@receiver.test', 'filtered', '5.0.0', undefined],
+    // au/KDDI state their verdict once for the whole report, over the remote's words.
+    ['kddi-account-disabled.eml', 'closed-account@ezweb.ne.jp', 'suspend', '5.0.0', 550],
+    // A local delivery agent's verdict on the recipient's local part, inside a Sendmail transcript.
+    ['sendmail-local-unknown.eml', 'nobody@receiver.test', 'userunknown', '5.5.0', 554],
+    // Gmail's own "Address not found" notice is conclusive whatever the stage.
+    ['gmail-address-not-found.eml', 'missing@receiver.test', 'userunknown', '5.0.0', undefined],
+  ])('reads %s', async (file, recipient, reason, status, replyCode) => {
+    const rs = await parseBounce(fixture(file));
+    expect(rs).toHaveLength(1);
+    expect(rs[0]!.recipient).toBe(recipient);
+    expect(rs[0]!.classification.reason).toBe(reason);
+    expect(rs[0]!.classification.status).toBe(status);
+    expect(rs[0]!.classification.replyCode).toBe(replyCode);
+  });
+
+  it('reads one line per recipient with labelled reply codes (Zoho)', async () => {
+    const rs = await parseBounce(fixture('zoho-text.eml'));
+    expect(rs.map((r) => [r.recipient, r.classification.reason, r.classification.status, r.classification.replyCode])).toEqual([
+      ['gone@receiver.test', 'userunknown', '5.1.1', 550],
+      ['full@receiver.test', 'mailboxfull', '5.2.2', 550],
+    ]);
+  });
+
+  it('reads the comment of a Status field as the explanation, unless it only spells out the code', async () => {
+    const rs = await parseBounce(fixture('dsn-status-comment.eml'));
+    expect(rs.map((r) => [r.recipient, r.classification.reason, r.classification.kind, r.diagnostic])).toEqual([
+      ['later@receiver.test', 'networkerror', 'deferred', 'receiver.test: host name lookup failure'],
+      ['waiting@receiver.test', 'expired', 'deferred', undefined],
+    ]);
+  });
+
+  it('takes the remote status over a vaguer or catch-all Status field', () => {
+    expect(preferStatus('5.1.1', '5.2.2', 552)).toBe('5.2.2');
+    expect(preferStatus('5.1.1', '5.7.1', 550)).toBe('5.7.1');
+    expect(preferStatus('5.0.0', '5.1.1', 550)).toBe('5.1.1');
+    expect(preferStatus('5.1.0', '5.2.2', 550)).toBe('5.2.2');
+    expect(preferStatus('4.4.7', '4.4.2', 421)).toBe('4.4.2');
+    expect(preferStatus('4.5.0', '5.5.0', 550)).toBe('5.5.0');
+    // A specific field stays.
+    expect(preferStatus('5.2.2', '5.0.0', 550)).toBe('5.2.2');
+    expect(preferStatus('5.1.1', '5.5.0', 550)).toBe('5.1.1');
+    expect(preferStatus(undefined, '5.1.1')).toBe('5.1.1');
+    expect(preferStatus('5.1.1', undefined)).toBe('5.1.1');
   });
 
   it('accepts a string as well as a Buffer', async () => {

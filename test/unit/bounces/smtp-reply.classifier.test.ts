@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   classifySmtpReply,
   classifyStatus,
+  decideReason,
   enhancedStatusOf,
   isHardBounce,
+  normalizeDiagnostic,
   replyCodeOf,
 } from '../../../lib/bounces/index.js';
+import { commandIn, replyIn } from '../../../lib/bounces/text.helpers.js';
 
 type Row = [code: number | undefined, text: string, reason: string, bounce: 'hard' | 'soft' | 'none', action: string, retryable: boolean];
 
@@ -45,6 +48,16 @@ const TABLE: Row[] = [
   [421, 'Too many concurrent SMTP connections from this IP address; please try again later.', 'ratelimited', 'soft', 'slow-down', true],
   [550, '5.1.6 Recipient addresses in this domain have moved', 'hasmoved', 'hard', 'suppress', false],
   [530, '5.7.0 Must issue a STARTTLS command first', 'securityerror', 'soft', 'fix-config', false],
+  // Providers' own codes (Orange/La Poste, Cox, Spectrum) decide over generic words.
+  [550, 'mwinf5c04 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102 Ref', 'blocked', 'soft', 'none', false],
+  [421, 'mwinf5c77 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR_999 [999]', 'ratelimited', 'soft', 'slow-down', true],
+  [421, '4.2.1 Service refuse. Veuillez essayer plus tard. Service refused, please try later. LPN006_107', 'requireptr', 'soft', 'retry', true],
+  [550, '5.1.0 <bounce@sender.test> sender rejected. Refer to Error Codes section. AUP#CDRBL', 'blocked', 'soft', 'none', false],
+  [550, '5.1.0 <bounce@sender.test> sender rejected. Please see the error codes page. AUP#In-1310', 'ratelimited', 'soft', 'slow-down', false],
+  // Yahoo refuses unknown accounts after DATA, in words that leave no doubt.
+  [554, "delivery error: dd This user doesn't have a yahoo.test account (gone@yahoo.test) [0] - mta1.mail.yahoo.test", 'userunknown', 'hard', 'suppress', false],
+  [550, '5.7.1 Messages with multiple addresses in From: header are not accepted.', 'notcompliantrfc', 'soft', 'fix-config', false],
+  [554, "Transaction failed: Duplicate header 'DKIM-Signature'.", 'notcompliantrfc', 'soft', 'fix-config', false],
 ];
 
 describe('classifySmtpReply', () => {
@@ -90,6 +103,12 @@ describe('classifySmtpReply', () => {
     expect(c.status).toBeUndefined();
   });
 
+  it('reads NTT docomo\'s "Unknown user" after DATA as its filter refusing the sender', () => {
+    expect(decideReason({ replyCode: 550, text: '550 Unknown user a@docomo.ne.jp', command: 'DATA', remoteMta: 'mfsmax.docomo.ne.jp' })).toBe('rejected');
+    expect(decideReason({ replyCode: 550, text: '550 Unknown user a@docomo.ne.jp', command: 'RCPT', remoteMta: 'mfsmax.docomo.ne.jp' })).toBe('userunknown');
+    expect(decideReason({ replyCode: 550, text: '550 Unknown user a@other.test', command: 'DATA', remoteMta: 'mx.other.test' })).toBe('filtered');
+  });
+
   it('falls back on the reply code when the words say nothing known', () => {
     expect(classifySmtpReply(552, 'blah').reason).toBe('mailboxfull');
     expect(classifySmtpReply(421, 'bye').reason).toBe('ratelimited');
@@ -133,6 +152,37 @@ describe('isHardBounce', () => {
 });
 
 describe('reply helpers', () => {
+  it('reads labelled and punctuated reply codes, and the code of a status\'s own class', () => {
+    expect(replyIn('Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <a@b.test>... User Unknown').code).toBe(550);
+    expect(replyIn('[Status: Error, Address: <a@b.test>, ResponseCode 421, , Host not reachable.]').code).toBe(421);
+    expect(replyIn('550: 5.2.2 <a@b.test>... Mailbox Full')).toEqual({ code: 550, status: '5.2.2' });
+    expect(replyIn("5.1.0 - Unknown address error 550-'5.2.2 <a@b.test>... Mailbox Full'")).toEqual({ code: 550, status: '5.2.2' });
+    expect(replyIn('554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>')).toEqual({ code: 421, status: '4.4.2' });
+    expect(replyIn('554 4.4.7 Message expired <421 4.4.2 Connection timed out>', '4').code).toBe(421);
+  });
+
+  it('reads the status at the start of a reply without a regular expression, with the same result', () => {
+    for (const t of ['5.1.1 <a@b.test>: nope', '550 5.1.1 nope', '550-5.7.1 nope', '4.7.0', '5.01.001 nope', '550 5.1.10 nope', 'x 5.2.2 y', '5.1.1.1 nope', '550 5.1', '2.0.0 ok']) {
+      const m = /(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)/.exec(t);
+      expect(enhancedStatusOf(t)).toBe(m ? `${m[1]}.${Number(m[2])}.${Number(m[3])}` : undefined);
+    }
+  });
+
+  it('normalizes white space and case only where needed', () => {
+    expect(normalizeDiagnostic('User Unknown')).toBe('user unknown');
+    expect(normalizeDiagnostic('  User\n\tUnknown  here ')).toBe('user unknown here');
+    expect(normalizeDiagnostic('doesn\u2019t\u00a0exist')).toBe("doesn't exist");
+  });
+
+  it('reads the SMTP stage a report names, Gmail\'s "(state N)" included', () => {
+    expect(commandIn('The error that the other server returned was: 550 550 5.1.1 User Unknown (state 14).')).toBe('RCPT');
+    expect(commandIn('554 554 5.7.0 Header error (state 18).')).toBe('DATA');
+    expect(commandIn('550 550 5.7.1 Access denied (state 13).')).toBe('EHLO');
+    expect(commandIn('said: 550 5.1.1 nope (in reply to RCPT TO command)')).toBe('RCPT');
+    expect(commandIn('said: 554 Transaction failed (in reply to MAIL FROM command)')).toBe('MAIL');
+    expect(commandIn('no stage here')).toBeUndefined();
+  });
+
   it('extracts codes', () => {
     expect(replyCodeOf('550-5.7.1 nope')).toBe(550);
     expect(replyCodeOf('hello 550')).toBeUndefined();

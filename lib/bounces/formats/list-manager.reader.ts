@@ -1,0 +1,53 @@
+import type { BounceReason } from '../../core/classification.types.js';
+import type { BounceFormatReader, Finding, ParsedMail } from '../bounce.types.js';
+import { cleanAddress, cutOriginal, squash } from '../text.helpers.js';
+
+/** A list manager's own headers (fml writes X-MLServer and X-ML-Name; others List-Software). */
+function isListManager(mail: ParsedMail): boolean {
+  const h = mail.headers;
+  if (h.has('x-mlserver') || h.has('x-ml-server') || h.has('list-software')) return true;
+  // The list's administrative address: foo-admin@, foo-owner@, owner-foo@, foo-request@.
+  return h.has('x-ml-name') && /(?:-admin|-owner|-request)@|^owner-/.test(mail.from);
+}
+
+/** What list managers say when they refuse a posting, and the reason each means. */
+const REFUSALS: ReadonlyArray<readonly [RegExp, BounceReason]> = [
+  [/duplicated message-id|duplicate message-id/i, 'notcompliantrfc'],
+  [/not a member|are not member|not member article|members? only|reject(?:ed)? (?:mail|spammers?)|spam mail from a spammer|may cause mail loop/i, 'rejected'],
+  [/security alert/i, 'securityerror'],
+  [/loop alert|loop back warning|detected a loop|unix from loop|system error/i, 'systemerror'],
+];
+
+const BRACKETED = /<([^\s<>@]+@[^\s<>]+)>/;
+
+/**
+ * Refusals by mailing-list managers (fml and the like): not a bounce from an MTA but the list telling
+ * the poster that it did not distribute the message. The address the report names in angle brackets
+ * (the list, or the poster) is the recipient; the wording says why.
+ */
+export const listManagerReader: BounceFormatReader = {
+  name: 'list-manager',
+  read(mail, dsn) {
+    if (dsn.length > 0 || !isListManager(mail)) return [];
+    const body = cutOriginal(mail.text);
+    const out: Finding[] = [];
+    let cur: Finding | undefined;
+    for (const raw of body.split('\n')) {
+      const line = raw.trim();
+      if (line.length === 0) continue;
+      const m = BRACKETED.exec(line);
+      if (m) {
+        cur = { recipient: cleanAddress(m[1]!), diagnostic: line };
+        out.push(cur);
+      } else if (cur) cur.diagnostic = `${cur.diagnostic} ${line}`;
+    }
+    if (out.length === 0) return [];
+    for (const f of out) {
+      f.diagnostic = squash(f.diagnostic ?? '');
+      const said = REFUSALS.find(([re]) => re.test(f.diagnostic!)) ?? REFUSALS.find(([re]) => re.test(mail.subject));
+      if (said) f.hint = said[1];
+      f.status = '5.0.0';
+    }
+    return out;
+  },
+};

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { BounceReason } from '../../../lib/core/classification.types.js';
+import { ReasonMatcher, splitAlternatives } from '../../../lib/bounces/reason.matcher.js';
+import { REASON_PATTERNS } from '../../../lib/bounces/reason.tables.js';
+import { normalizeDiagnostic } from '../../../lib/bounces/reason.classifier.js';
+
+// Every alternative run in table order: what the indexed matcher must agree with.
+function naive(text: string, accept: (r: BounceReason) => BounceReason | undefined): BounceReason | undefined {
+  for (const [reason, source] of REASON_PATTERNS) {
+    const hit = splitAlternatives(source).some((alt) => new RegExp(alt).test(text));
+    if (!hit) continue;
+    const r = accept(reason);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+const TEXTS = [
+  '550 5.1.1 <a@b.test>: Recipient address rejected: User unknown in local recipient table',
+  '421 4.7.0 Try again later, closing connection. (EHLO) ab12 - gsmtp',
+  '552 5.2.2 The email account that you tried to reach is over quota.',
+  '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+  '550 5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users, and has been blocked.',
+  '451 4.3.0 Temporary local problem - please try later',
+  '550 Requested action not taken: mailbox unavailable (S2017062302)',
+  '553 5.1.3 The recipient address <a@@b> is not a valid RFC-5321 address.',
+  '421 Too many concurrent SMTP connections; please try again later.',
+  'host mx.receiver.test said: 550 No such user here (in reply to RCPT TO command)',
+  'Message rejected: throttled, sending too fast',
+  'Your message was rejected due to spam classification; an antivirus scan found malware',
+  'Boîte du destinataire pleine',
+  'The user(s) account is disabled.',
+  'mailbox is full: retry timeout exceeded',
+  'smtp; 550 Insecure Mail Relay',
+  'Connection timed out while talking to mx.receiver.test',
+  'nothing that any pattern knows about',
+  '',
+].map(normalizeDiagnostic);
+
+describe('ReasonMatcher', () => {
+  const matcher = new ReasonMatcher(REASON_PATTERNS);
+
+  it('finds what running every pattern in order finds', () => {
+    for (const t of TEXTS) expect(matcher.find(t, (r) => r)).toBe(naive(t, (r) => r));
+  });
+
+  it('moves on to the next reason when the first match is refused', () => {
+    const refuseFirst = (): ((r: BounceReason) => BounceReason | undefined) => {
+      let refused = false;
+      return (r) => {
+        if (!refused) {
+          refused = true;
+          return undefined;
+        }
+        return r;
+      };
+    };
+    for (const t of TEXTS) expect(matcher.find(t, refuseFirst())).toBe(naive(t, refuseFirst()));
+  });
+
+  it('leaves no state behind between calls', () => {
+    const a = matcher.find(TEXTS[0]!, (r) => r);
+    matcher.find(TEXTS[3]!, (r) => r);
+    expect(matcher.find(TEXTS[0]!, (r) => r)).toBe(a);
+  });
+});
