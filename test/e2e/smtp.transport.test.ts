@@ -85,6 +85,16 @@ describe('SMTP transport against a real SMTP server', () => {
     expect(logo?.content.equals(PNG)).toBe(true);
   });
 
+  it('with textEncoding base64 the parts still read back exactly', async () => {
+    const s = await sink({ starttls: false });
+    const t = transport({ port: s.port, textEncoding: 'base64' });
+    const html = '<p style="color: #0a7">Grüße — 3 × Lampe à €64,00</p>';
+    await send(t, { html, text: 'Grüße — 3 × Lampe à €64,00' });
+    const [mail] = await s.waitFor(1);
+    expect(mail!.parsed.html).toBe(html);
+    expect(mail!.parsed.text?.trim()).toBe('Grüße — 3 × Lampe à €64,00');
+  });
+
   it('sends internationalised addresses (UTF-8 local part, IDN domain)', async () => {
     const s = await sink({ starttls: false });
     const t = transport({ port: s.port });

@@ -48,10 +48,17 @@ export interface SmtpTransportOptions {
   greetingTimeout?: number;
   /** Milliseconds of inactivity before the socket is closed. Default 30 000. */
   socketTimeout?: number;
+  /**
+   * Transfer encoding of text and HTML parts that are not plain ASCII. Default: quoted-printable
+   * for mostly-ASCII text (readable on the wire). `base64` costs far less CPU per mail, which
+   * counts when a process sends thousands a minute.
+   */
+  textEncoding?: 'quoted-printable' | 'base64';
 }
 
 /** Resolved options: every default applied and checked. */
 export interface ResolvedSmtpOptions extends Required<Pick<SmtpTransportOptions, 'host' | 'port' | 'tlsMode' | 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>> {
+  textEncoding?: 'quoted-printable' | 'base64';
   auth?: SmtpAuthOptions;
   tls?: ConnectionOptions;
   name?: string;
@@ -103,6 +110,9 @@ export function resolveSmtpOptions(options: SmtpTransportOptions, where: string)
       throw new MailerConfigurationError(`${where}: auth.pass is missing for user ${options.auth.user}.`);
     }
   }
+  if (options.textEncoding !== undefined && options.textEncoding !== 'quoted-printable' && options.textEncoding !== 'base64') {
+    throw new MailerConfigurationError(`${where}: textEncoding must be quoted-printable or base64, got ${JSON.stringify(options.textEncoding)}.`);
+  }
   const poolSetting = options.pool ?? true;
   const pool = poolSetting === false ? false as const : {
     maxConnections: positiveInt((poolSetting === true ? undefined : poolSetting.maxConnections) ?? 5, 'pool.maxConnections', where),
@@ -119,6 +129,7 @@ export function resolveSmtpOptions(options: SmtpTransportOptions, where: string)
     connectionTimeout: positiveInt(options.connectionTimeout ?? 10_000, 'connectionTimeout', where),
     greetingTimeout: positiveInt(options.greetingTimeout ?? 10_000, 'greetingTimeout', where),
     socketTimeout: positiveInt(options.socketTimeout ?? 30_000, 'socketTimeout', where),
+    textEncoding: options.textEncoding,
   };
 }
 
@@ -135,7 +146,7 @@ function bool(value: string, key: string, where: string): boolean {
  * `smtps://user:pass@host` (implicit TLS, port 465). User and password are URL-decoded.
  * Query keys: tlsMode, requireTLS (false turns a required STARTTLS into opportunistic, not on 587),
  * pool, maxConnections, maxMessages, connectionTimeout, greetingTimeout, socketTimeout,
- * rejectUnauthorized, servername, name, authMethod.
+ * rejectUnauthorized, servername, name, authMethod, textEncoding.
  */
 export function parseSmtpUrl(url: URL, where: string): SmtpTransportOptions {
   const implicit = url.protocol === 'smtps:';
@@ -175,12 +186,13 @@ export function parseSmtpUrl(url: URL, where: string): SmtpTransportOptions {
       case 'rejectUnauthorized': tls.rejectUnauthorized = bool(value, key, where); break;
       case 'servername': tls.servername = value; break;
       case 'name': options.name = value; break;
+      case 'textEncoding': options.textEncoding = value as SmtpTransportOptions['textEncoding']; break;
       case 'authMethod':
         if (!options.auth) throw new MailerConfigurationError(`${where}: authMethod is set but the URL has no user.`);
         options.auth.method = value.toUpperCase() as SmtpAuthOptions['method'];
         break;
       default:
-        throw new MailerConfigurationError(`${where}: unknown SMTP URL option "${key}". Known: tlsMode, requireTLS, pool, maxConnections, maxMessages, connectionTimeout, greetingTimeout, socketTimeout, rejectUnauthorized, servername, name, authMethod.`);
+        throw new MailerConfigurationError(`${where}: unknown SMTP URL option "${key}". Known: tlsMode, requireTLS, pool, maxConnections, maxMessages, connectionTimeout, greetingTimeout, socketTimeout, rejectUnauthorized, servername, name, authMethod, textEncoding.`);
     }
   }
   options.pool = poolOn ? pool : false;

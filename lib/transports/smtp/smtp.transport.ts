@@ -125,6 +125,7 @@ export class SmtpTransport implements Transport {
         headers,
         priority: mail.priority,
         envelope: mail.envelope,
+        textEncoding: this.options.textEncoding,
         disableFileAccess: true,
         disableUrlAccess: true,
       } as never) as NodemailerInfo;

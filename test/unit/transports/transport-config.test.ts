@@ -55,6 +55,12 @@ describe('SMTP port rules (RFC 8314, 6409, 5321)', () => {
     expect(t.options.name).toBe('app.example.com');
   });
 
+  it('takes a text encoding and refuses one it does not know', () => {
+    expect(smtp('smtp://mail.example.com?textEncoding=base64').options.textEncoding).toBe('base64');
+    expect(smtp('smtp://mail.example.com').options.textEncoding).toBeUndefined();
+    configError(() => createTransport('default', 'smtp://mail.example.com?textEncoding=uuencode'));
+  });
+
   it('pools connections by default, bounded, with timeouts set', () => {
     const t = smtp('smtp://mail.example.com');
     expect(t.options.pool).toEqual({ maxConnections: 5, maxMessages: 100 });
