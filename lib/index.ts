@@ -6,3 +6,4 @@ export * from './templates/index.js';
 export * from './retry/index.js';
 export * from './suppression/index.js';
 export * from './bounces/index.js';
+export * from './queue/index.js';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { findEventEmitter, type EventSink } from './event-emitter.js';
 import { Subject, type Observable } from 'rxjs';
@@ -69,7 +69,7 @@ export interface BoundMailer {
 }
 
 @Injectable()
-export class MailerService implements OnModuleInit, OnModuleDestroy {
+export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('MailerService');
   private readonly subject = new Subject<MailEvent>();
   private eventSink?: EventSink;
@@ -112,7 +112,11 @@ export class MailerService implements OnModuleInit, OnModuleDestroy {
     this.interceptors = resolved;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Runs after every module's onModuleDestroy, so a queue worker or anything else still sending
+   * while its own module shuts down finishes before the connections close.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.close();
   }
 

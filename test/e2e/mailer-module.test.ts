@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -123,6 +124,29 @@ describe('MailerModule registration', () => {
       [Uses],
     );
     expect(app.get(Uses).bulk.transport).toBe('bulk');
+  });
+
+  it.each([['before'], ['after']])('keeps transports open until every module has finished shutting down (listed %s MailerModule)', async (position) => {
+    let sentDuringShutdown = false;
+    @Injectable()
+    class FinishesWorkOnShutdown {
+      constructor(private readonly moduleRef: ModuleRef) {}
+      async onModuleDestroy() {
+        const mailer = this.moduleRef.get(MailerService, { strict: false });
+        await mailer.send({ from: 'a@example.com', to: 'b@example.com', text: 'last job' });
+        sentDuringShutdown = true;
+      }
+    }
+    @Module({ providers: [FinishesWorkOnShutdown] })
+    class WorkerModule {}
+    const mailerModule = MailerModule.forRoot({ transport: 'memory://' });
+    const imports = position === 'before' ? [WorkerModule, mailerModule] : [mailerModule, WorkerModule];
+    const moduleRef = await Test.createTestingModule({ imports }).compile();
+    await moduleRef.init();
+    const memory = moduleRef.get(MailerService).getTransport<MemoryTransport>();
+    await moduleRef.close();
+    expect(sentDuringShutdown).toBe(true);
+    expect(memory.sent.map((m) => m.text)).toEqual(['last job']);
   });
 
   it('closes transports when the application shuts down', async () => {
