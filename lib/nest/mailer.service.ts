@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { findEventEmitter, type EventSink } from './event-emitter.js';
+import { findEventEmitter, publishEvent, type EventSink } from './event-emitter.js';
 import { Subject, type Observable } from 'rxjs';
 import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
 import type { Mail, OutgoingMail } from '../core/mail.types.js';
@@ -445,13 +445,6 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private publish(event: MailEvent): void {
-    try {
-      this.subject.next(event);
-    } catch (error) {
-      this.logger.error(`A ${event.type} subscriber threw: ${(error as Error).message}`);
-    }
-    this.eventSink?.emitAsync(event.type, event).catch((error: unknown) => {
-      this.logger.error(`A ${event.type} listener failed: ${(error as Error).message}`);
-    });
+    publishEvent(this.subject, this.eventSink, this.logger, event);
   }
 }

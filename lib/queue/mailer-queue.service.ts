@@ -8,7 +8,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { Mail } from '../core/mail.types.js';
 import type { SendResult } from '../core/send-result.types.js';
 import { InvalidMailError, MailerConfigurationError } from '../errors/mailer.error.js';
-import { findEventEmitter, type EventSink } from '../nest/event-emitter.js';
+import { findEventEmitter, publishEvent, type EventSink } from '../nest/event-emitter.js';
 import { MAILER_MODULE_OPTIONS } from '../nest/mailer.module.js';
 import type { MailerModuleOptions } from '../nest/mailer.options.js';
 import { MailerService } from '../nest/mailer.service.js';
@@ -383,14 +383,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   }
 
   private publish(event: MailQueueEvent): void {
-    try {
-      this.subject.next(event);
-    } catch (error) {
-      this.logger.error(`A ${event.type} subscriber threw: ${(error as Error).message}`);
-    }
-    this.eventSink?.emitAsync(event.type, event).catch((error: unknown) => {
-      this.logger.error(`A ${event.type} listener failed: ${(error as Error).message}`);
-    });
+    publishEvent(this.subject, this.eventSink, this.logger, event);
   }
 }
 
