@@ -209,6 +209,11 @@ function unwrapContinuations(text: string): string {
   return head + rest;
 }
 
+function domainOf(address: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  return at > 0 && at < address.length - 1 ? address.slice(at + 1).toLowerCase() : undefined;
+}
+
 /** Status, reply code and reason of one finding, as a BounceResult. */
 export function resultOf(f: Finding, messageId?: string): BounceResult {
   const diag = f.diagnostic ? unwrapContinuations(squash(f.diagnostic)) : undefined;
@@ -234,6 +239,7 @@ export function resultOf(f: Finding, messageId?: string): BounceResult {
   const hint = f.hint ?? (diag && (status === undefined || status.endsWith('.0')) && isLocalUnknown(f.diagnostic ?? '') ? 'userunknown' : undefined);
   const reason = decideReason({
     status, replyCode, text: diag, command, action: f.action, hint, diagnosticType: f.diagnosticType, remoteMta: f.remoteMta,
+    domain: domainOf(f.recipient),
   });
   if (status === undefined && f.kind !== 'complained' && reason !== 'vacation') {
     if (replyCode !== undefined && replyCode >= 400) status = `${String(replyCode)[0]}.0.0`;

@@ -26,6 +26,8 @@ export interface ReasonInput {
   diagnosticType?: string;
   /** The remote MTA that answered, lower case, when known: some providers' words depend on it. */
   remoteMta?: string;
+  /** The recipient's domain, lower case, when known: names the provider when the remote MTA is not. */
+  domain?: string;
 }
 
 const MATCHER = new ReasonMatcher(REASON_PATTERNS);
@@ -116,6 +118,7 @@ function reconcile(
   fromStatus: BounceReason | undefined,
   command: string | undefined,
   status: string | undefined,
+  text: string,
 ): BounceReason | undefined {
   // x.1.x is about the address whatever the detail number (Microsoft uses 5.1.10 and 5.1.351 for it).
   // x.5.x (protocol) says nothing about the mailbox either way, so the words decide.
@@ -129,6 +132,9 @@ function reconcile(
   if (reason === 'hostunknown' && command === 'DATA') return 'rejected';
   if (reason === 'userunknown') {
     if (fromStatus === 'userunknown' || command === 'RCPT' || addressStatus) return reason;
+    // Exchange Online's directory check ("5.4.1 Recipient address rejected: Access denied") refuses an
+    // address its tenant does not have, whatever stage the report names.
+    if (command === undefined && text.indexOf('recipient address rejected: access denied') >= 0) return reason;
     if (fromStatus === 'suspend') return 'suspend';
     if (command !== undefined && SESSION_STAGE.has(command)) return undefined;
     // Not confirmed by a mailbox status nor said at RCPT: a filter refusing with "unknown user" words.
@@ -140,6 +146,16 @@ function reconcile(
   }
   return reason;
 }
+
+/**
+ * What `reconcile` needs besides the reason, set by `decideReason` just before the (synchronous) match,
+ * so that no closure is allocated per call.
+ */
+let ctxFromStatus: BounceReason | undefined;
+let ctxCommand: string | undefined;
+let ctxStatus: string | undefined;
+let ctxText = '';
+const reconcileCurrent = (reason: BounceReason): BounceReason | undefined => reconcile(reason, ctxFromStatus, ctxCommand, ctxStatus, ctxText);
 
 /** Status, reply code and wording → reason. The shared core of every classifier in this folder. */
 export function decideReason(input: ReasonInput): BounceReason {
@@ -155,12 +171,16 @@ export function decideReason(input: ReasonInput): BounceReason {
   const command = input.command;
   const text = input.text ? normalizeDiagnostic(input.text) : '';
   if (text.length > 0) {
-    const vendor = vendorReason(text) ?? (fromStatus === undefined ? stageReason(text, command, input.remoteMta) : undefined);
+    const vendor = vendorReason(text) ?? (fromStatus === undefined ? stageReason(text, command, input.remoteMta, input.domain) : undefined);
     if (vendor !== undefined) return vendor;
     // Each of those wordings has a "n't": most texts have none, and the regular expression is skipped.
     if (command !== 'MAIL' && text.indexOf("n't ") >= 0 && CERTAINLY_UNKNOWN.test(text)) return 'userunknown';
     const xunix = input.diagnosticType === 'x-unix';
-    const r = MATCHER.find(text, (reason) => reconcile(reason, fromStatus, command, status));
+    ctxFromStatus = fromStatus;
+    ctxCommand = command;
+    ctxStatus = status;
+    ctxText = text;
+    const r = MATCHER.find(text, reconcileCurrent);
     if (r !== undefined) return xunix && r !== 'mailboxfull' && r !== 'emailtoolarge' ? 'mailererror' : r;
   }
   if (input.diagnosticType === 'x-unix') return 'mailererror';

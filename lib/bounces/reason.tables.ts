@@ -315,6 +315,8 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'message timed out', 'retry time not reached', 'server did not respond', 'in the queue too long', 'after multiple retries',
     'within the allowed queue period', 'could not be delivered for', 'retry timeout exceeded', 'queue(?:d)? too long', 'too long in queue',
     'maximum time', 'time limit', 'could not be delivered within', 'action: delayed', 'not (?:been )?delivered within \\d',
+    // Sendmail's delay warning: "Warning: message still undelivered after 4 hours".
+    'still undelivered after', 'will keep trying until message is',
   ].join('|')],
   ['systemerror', [
     'aliasing/forwarding loop', 'can\'t create user output', 'could not load drd', 'internal error', 'internal server error',

@@ -71,13 +71,38 @@ export function vendorReason(text: string): BounceReason | undefined {
   return undefined;
 }
 
+/** au/KDDI's mail hosts (`lsean.ezweb.ne.jp`, `msmx.au.com`) and its recipients' domains. */
+function isKddi(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  return host === 'ezweb.ne.jp' || host.endsWith('.ezweb.ne.jp') || host === 'au.com' || host.endsWith('.au.com');
+}
+
+/**
+ * au/KDDI answers "User unknown" in two forms: with the refused address in angle brackets
+ * (`550 <a@ezweb.ne.jp>: User unknown`) when the mailbox does not exist, and with the address left
+ * empty (`550 : User unknown`) when the recipient's own reception filter refuses the sender.
+ */
+function kddiReason(text: string, at: number): BounceReason | undefined {
+  // `at` is where "user unknown" starts; the form is told by the characters just before it.
+  if (at >= 3 && text.charCodeAt(at - 1) === 32 && text.charCodeAt(at - 2) === 58 /* : */) {
+    const before = text.charCodeAt(at - 3);
+    if (before === 62 /* > */) return 'userunknown';
+    if (before === 32 || before === 58) return 'filtered';
+  }
+  return undefined;
+}
+
 /**
  * Providers whose ordinary words mean something else at a given SMTP stage. NTT docomo's MX answers
  * "Unknown user" after DATA when the recipient's own filter refuses the sender (an unknown mailbox is
- * refused at RCPT).
+ * refused at RCPT); au/KDDI's two forms of "User unknown" are told apart by the address they name.
+ * `domain` is the recipient's domain, lower case.
  */
-export function stageReason(text: string, command: string | undefined, remoteMta?: string): BounceReason | undefined {
-  if (command !== 'DATA' || text.indexOf('unknown user') < 0) return undefined;
-  if (remoteMta?.endsWith('.docomo.ne.jp') || text.indexOf('.docomo.ne.jp[') >= 0) return 'rejected';
-  return undefined;
+export function stageReason(text: string, command: string | undefined, remoteMta?: string, domain?: string): BounceReason | undefined {
+  if (command === 'DATA' && text.indexOf('unknown user') >= 0) {
+    if (remoteMta?.endsWith('.docomo.ne.jp') || text.indexOf('.docomo.ne.jp[') >= 0) return 'rejected';
+  }
+  if (!isKddi(remoteMta) && !isKddi(domain)) return undefined;
+  const at = text.indexOf('user unknown');
+  return at >= 0 ? kddiReason(text, at) : undefined;
 }

@@ -111,9 +111,11 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
       && lines.some((l, k) => k > i + 1 && l.toLowerCase().includes(addr))
     ) continue;
     const parts: string[] = [];
-    const code = /^\s*[245]\d\d[ -]/.exec(line);
+    // A reply that starts the line ("550 5.1.1 <a@b>: …", Yahoo's "550: <a@b>: …") is kept whole: how
+    // it names the address is part of what the remote said.
+    const code = /^\s*[245]\d\d(?:[ -]|:[ \t])/.exec(line);
     if (code) parts.push(line.trim());
-    if (label && !ADDRESS_LABEL.test(label)) {
+    if (label && !code && !ADDRESS_LABEL.test(label)) {
       if (/^(?:from|reply-to|return-path|sender|message-id|in-reply-to|references|cc|subject|date)$/i.test(label)) continue;
       parts.push(label);
     }

@@ -121,6 +121,14 @@ describe('parseBounce', () => {
     expect(preferStatus('5.1.1', undefined)).toBe('5.1.1');
   });
 
+  it('keeps a reply that starts the line with "550:" whole, address included (Yahoo)', async () => {
+    const rs = await parseBounce(fixture('yahoo-reply-code-colon.eml'));
+    expect(rs.map((r) => [r.recipient, r.classification.replyCode, r.classification.reason, r.diagnostic])).toEqual([
+      ['gone-away@ezweb.ne.jp', 550, 'userunknown', '550: <gone-away@ezweb.ne.jp>: User unknown'],
+      ['screened@ezweb.ne.jp', 550, 'filtered', '550: : User unknown'],
+    ]);
+  });
+
   it('accepts a string as well as a Buffer', async () => {
     const rs = await parseBounce(fixture('qmail.eml').toString('utf8'));
     expect(rs[0]!.recipient).toBe('nobody@receiver.test');

@@ -34,6 +34,13 @@ const TEXTS = [
   'smtp; 550 Insecure Mail Relay',
   'Connection timed out while talking to mx.receiver.test',
   'nothing that any pattern knows about',
+  // Plain words inside longer words, at the start, the end and the middle of a word.
+  'x-antivirus-scanner: viruses found, message quarantined',
+  'listed at mydnsblzone and multi.uribl.example; throttling in effect',
+  'procmailrc: exit 75 from maildropfilter',
+  'deferred: ratelimited by policy, rdnsfail',
+  'insufficient system storage; recipients unknown',
+  'the usernames here are unknown to us; not a valid recipient',
   '',
 ].map(normalizeDiagnostic);
 

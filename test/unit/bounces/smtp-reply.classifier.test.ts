@@ -109,6 +109,28 @@ describe('classifySmtpReply', () => {
     expect(decideReason({ replyCode: 550, text: '550 Unknown user a@other.test', command: 'DATA', remoteMta: 'mx.other.test' })).toBe('filtered');
   });
 
+  it('tells au/KDDI\'s two "User unknown" replies apart by the address they name', () => {
+    // The host, or else the recipient's domain, names the provider.
+    expect(decideReason({ status: '5.0.0', replyCode: 550, text: '550 <x@ezweb.ne.jp>: User unknown', remoteMta: 'lsean.ezweb.ne.jp' })).toBe('userunknown');
+    expect(decideReason({ status: '5.0.0', replyCode: 550, text: '550 <x@au.com>: User unknown', domain: 'au.com' })).toBe('userunknown');
+    expect(decideReason({ status: '5.0.0', replyCode: 550, text: '550 : User unknown', domain: 'ezweb.ne.jp' })).toBe('filtered');
+    expect(decideReason({ status: '5.0.0', replyCode: 550, text: '550 : User unknown', domain: 'ezweb.ne.jp', command: 'RCPT' })).toBe('filtered');
+    // Elsewhere the general rule stands: without a mailbox status or RCPT, "user unknown" is a filter's.
+    expect(decideReason({ status: '5.0.0', replyCode: 550, text: '550 <x@b.test>: User unknown', domain: 'b.test' })).toBe('filtered');
+  });
+
+  it('reads Exchange Online\'s "Recipient address rejected: Access denied" as an unknown mailbox at any stage', () => {
+    expect(decideReason({ status: '5.4.1', text: '5.4.1 Recipient address rejected: Access denied. [XX0PR01MB0000.test]' })).toBe('userunknown');
+    expect(decideReason({ status: '5.4.1', text: '5.4.1 Recipient address rejected: Access denied.', command: 'MAIL' })).toBe('rejected');
+  });
+
+  it('reads Sendmail\'s delay warning as a message still waiting', () => {
+    expect(decideReason({
+      status: '4.5.0', replyCode: 421, action: 'delayed',
+      text: 'Deferred: 421 Warning: message still undelivered after 4 hours. Will keep trying until message is 5 days old',
+    })).toBe('expired');
+  });
+
   it('falls back on the reply code when the words say nothing known', () => {
     expect(classifySmtpReply(552, 'blah').reason).toBe('mailboxfull');
     expect(classifySmtpReply(421, 'bye').reason).toBe('ratelimited');
