@@ -18,3 +18,4 @@ export { FORMAT_READERS } from './formats/index.js';
 export type { BounceResult, BounceFormatReader, Finding, ParsedMail } from './bounce.types.js';
 export { classifyProviderError } from './provider-error.classifier.js';
 export type { ProviderErrorInput } from './provider-error.classifier.js';
+export { SES_BOUNCE_SUBTYPE_REASONS, SES_SUPPRESSION_SUBTYPES } from './vendor-codes.js';

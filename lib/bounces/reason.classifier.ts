@@ -104,7 +104,6 @@ export function bounceOf(reason: BounceReason, code?: number | string): 'hard' |
   return isHardBounce(reason, code) ? 'hard' : 'soft';
 }
 
-const RCPT_STAGE = new Set(['RCPT']);
 const SESSION_STAGE = new Set(['CONN', 'EHLO', 'HELO', 'MAIL', 'STARTTLS', 'AUTH']);
 
 /**

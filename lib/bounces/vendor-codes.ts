@@ -106,3 +106,16 @@ export function stageReason(text: string, command: string | undefined, remoteMta
   const at = text.indexOf('user unknown');
   return at >= 0 ? kddiReason(text, at) : undefined;
 }
+
+/**
+ * Amazon SES bounce sub-types that decide the reason on their own (Resend passes SES's on too).
+ * The suppression sub-types mean SES did not even try: its global list, the account's or a tenant's.
+ */
+export const SES_BOUNCE_SUBTYPE_REASONS: Readonly<Record<string, BounceReason>> = {
+  NoEmail: 'userunknown',
+  MailboxFull: 'mailboxfull',
+  MessageTooLarge: 'emailtoolarge',
+  ContentRejected: 'contenterror',
+  AttachmentRejected: 'contenterror',
+};
+export const SES_SUPPRESSION_SUBTYPES: ReadonlySet<string> = new Set(['Suppressed', 'OnAccountSuppressionList', 'OnTenantSuppressionList']);

@@ -22,3 +22,4 @@ export {
   type ResolvedAttachment,
 } from './mail-parts.js';
 export { classifyHttpFailure, classifyRejectedRecipient } from './failure-classification.js';
+export { readWebhookJson } from './webhook-body.js';

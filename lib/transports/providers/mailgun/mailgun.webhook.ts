@@ -7,6 +7,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
+import { readWebhookJson } from '../../http/webhook-body.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
 const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -53,16 +54,6 @@ export function verifyMailgunSignature(input: MailgunSignatureInput): WebhookVer
     : { ok: false, reason: 'mismatch', message: 'The Mailgun signature does not verify.' };
 }
 
-function readJson(body: unknown): unknown {
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      return JSON.parse(body.toString());
-    } catch (cause) {
-      throw new WebhookPayloadError('The Mailgun webhook body is not JSON.', { cause });
-    }
-  }
-  return body;
-}
 
 /**
  * Verifies a Mailgun webhook request. The signature travels inside the JSON body, so the body is
@@ -173,7 +164,7 @@ function typeAndClassification(data: Record<string, unknown>, recipient: string)
  * become `metadata`. Throws WebhookPayloadError for a body of another shape.
  */
 export function parseMailgunWebhook(body: unknown): DeliveryEvent[] {
-  const json = obj(readJson(body));
+  const json = obj(readWebhookJson(body, 'Mailgun'));
   const data = json['event-data'];
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new WebhookPayloadError('The Mailgun webhook body has no "event-data" object.');

@@ -8,6 +8,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
+import { readWebhookJson } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /**
@@ -132,16 +133,6 @@ function classifyBounce(verdict: BounceVerdict, recipient: string, details: stri
   return c;
 }
 
-function readJson(body: unknown): unknown {
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      return JSON.parse(body.toString());
-    } catch (cause) {
-      throw new WebhookPayloadError('The Postmark webhook body is not JSON.', { cause });
-    }
-  }
-  return body;
-}
 
 function dateOf(value: string | undefined): Date {
   const d = value ? new Date(value) : new Date(Number.NaN);
@@ -156,7 +147,7 @@ function dateOf(value: string | undefined): Date {
  * of another shape.
  */
 export function parsePostmarkWebhook(body: unknown): DeliveryEvent[] {
-  const json = readJson(body);
+  const json = readWebhookJson(body, 'Postmark');
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WebhookPayloadError('The Postmark webhook body is not a JSON object.');
   }

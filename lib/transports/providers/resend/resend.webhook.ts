@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
+import {
+  buildClassification, decideReason, enhancedStatusOf, replyCodeOf, SES_BOUNCE_SUBTYPE_REASONS, SES_SUPPRESSION_SUBTYPES,
+} from '../../../bounces/index.js';
 import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
 import {
   type DeliveryEvent,
@@ -8,6 +10,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
+import { readWebhookJson } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
@@ -125,15 +128,6 @@ const EVENT_TYPES: Record<string, DeliveryEventType> = {
   'email.clicked': 'clicked',
 };
 
-/** Bounce sub-types (Resend passes Amazon SES's on) that decide the reason on their own. */
-const SUBTYPE_REASONS: Record<string, BounceReason> = {
-  NoEmail: 'userunknown',
-  MailboxFull: 'mailboxfull',
-  MessageTooLarge: 'emailtoolarge',
-  ContentRejected: 'contenterror',
-  AttachmentRejected: 'contenterror',
-};
-const SUPPRESSION_SUBTYPES = new Set(['Suppressed', 'OnAccountSuppressionList', 'OnTenantSuppressionList']);
 
 /** The value a plain tag carries, since Resend tags are name/value pairs (see RESEND_TAG_VALUE). */
 const TAG_VALUE = 'true';
@@ -173,8 +167,8 @@ function classificationOf(name: string, data: Record<string, unknown>, recipient
       const bounce = obj(data.bounce);
       const subType = str(bounce.subType) ?? '';
       const message = str(bounce.message);
-      if (SUPPRESSION_SUBTYPES.has(subType)) return { type: 'rejected', classification: suppressed(recipient, message) };
-      const bySubtype = SUBTYPE_REASONS[subType];
+      if (SES_SUPPRESSION_SUBTYPES.has(subType)) return { type: 'rejected', classification: suppressed(recipient, message) };
+      const bySubtype = SES_BOUNCE_SUBTYPE_REASONS[subType];
       if (bySubtype) return { classification: buildClassification(bySubtype, undefined, undefined, message?.trim(), recipient, 'bounced') };
       const fallback: BounceReason = str(bounce.type) === 'Undetermined' ? 'undefined' : 'onhold';
       return { classification: fromText('bounced', recipient, message, fallback) };
@@ -198,16 +192,6 @@ function classificationOf(name: string, data: Record<string, unknown>, recipient
   }
 }
 
-function readJson(body: unknown): unknown {
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      return JSON.parse(body.toString());
-    } catch (cause) {
-      throw new WebhookPayloadError('The Resend webhook body is not JSON.', { cause });
-    }
-  }
-  return body;
-}
 
 function splitTags(tags: unknown): { tags: string[]; metadata: Record<string, string> } {
   const out = { tags: [] as string[], metadata: {} as Record<string, string> };
@@ -229,7 +213,7 @@ function splitTags(tags: unknown): { tags: string[]; metadata: Record<string, st
  * another shape.
  */
 export function parseResendWebhook(body: unknown): DeliveryEvent[] {
-  const json = readJson(body);
+  const json = readWebhookJson(body, 'Resend');
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WebhookPayloadError('The Resend webhook body is not a JSON object.');
   }

@@ -8,6 +8,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
+import { readWebhookJson } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
@@ -220,16 +221,6 @@ function providerIdOf(sgMessageId: string | undefined): string | undefined {
   return dot > 0 ? sgMessageId.slice(0, dot) : sgMessageId;
 }
 
-function readJson(body: unknown): unknown {
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      return JSON.parse(body.toString());
-    } catch (cause) {
-      throw new WebhookPayloadError('The SendGrid webhook body is not JSON.', { cause });
-    }
-  }
-  return body;
-}
 
 function toEvent(e: unknown, index: number): DeliveryEvent {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) {
@@ -275,7 +266,7 @@ function toEvent(e: unknown, index: number): DeliveryEvent {
  * become `tags`. Throws WebhookPayloadError for a body of another shape.
  */
 export function parseSendGridWebhook(body: unknown): DeliveryEvent[] {
-  const json = readJson(body);
+  const json = readWebhookJson(body, 'SendGrid');
   const list = Array.isArray(json) ? json : typeof json === 'object' && json !== null ? [json] : undefined;
   if (!list) throw new WebhookPayloadError('The SendGrid webhook body is not an array of events.');
   return list.map(toEvent);

@@ -1,5 +1,7 @@
 import { verify, X509Certificate } from 'node:crypto';
-import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
+import {
+  buildClassification, decideReason, enhancedStatusOf, replyCodeOf, SES_BOUNCE_SUBTYPE_REASONS, SES_SUPPRESSION_SUBTYPES,
+} from '../../../bounces/index.js';
 import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
 import {
   type DeliveryEvent,
@@ -260,16 +262,6 @@ function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** Bounce sub-types that decide the reason on their own. */
-const SUBTYPE_REASONS: Record<string, BounceReason> = {
-  NoEmail: 'userunknown',
-  MailboxFull: 'mailboxfull',
-  MessageTooLarge: 'emailtoolarge',
-  ContentRejected: 'contenterror',
-  AttachmentRejected: 'contenterror',
-};
-/** Sub-types for an address SES did not even try (its global list, the account's or a tenant's). */
-const SUPPRESSION_SUBTYPES = new Set(['Suppressed', 'OnAccountSuppressionList', 'OnTenantSuppressionList']);
 
 /** DeliveryDelay `delayType` → reason, when the diagnostic says nothing more precise. */
 const DELAY_REASONS: Record<string, BounceReason> = {
@@ -322,11 +314,11 @@ function bounceDrafts(bounce: Record<string, unknown>): Draft[] {
   return list(bounce.bouncedRecipients).map((entry) => {
     const r = obj(entry);
     const recipient = str(r.emailAddress) ?? '';
-    if (SUPPRESSION_SUBTYPES.has(subType)) {
+    if (SES_SUPPRESSION_SUBTYPES.has(subType)) {
       return { type: 'rejected', recipient, when, classification: suppressed(recipient, str(r.diagnosticCode)) };
     }
     const fallback: BounceReason = bounceType === 'Undetermined' ? 'undefined' : 'onhold';
-    const classification = classifyReply('bounced', recipient, str(r.status), str(r.diagnosticCode), fallback, SUBTYPE_REASONS[subType]);
+    const classification = classifyReply('bounced', recipient, str(r.status), str(r.diagnosticCode), fallback, SES_BOUNCE_SUBTYPE_REASONS[subType]);
     return { type: 'bounced', recipient, when, classification };
   });
 }
