@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutgoingMail } from '../../lib/core/mail.types.js';
 import type { TransportResult } from '../../lib/core/send-result.types.js';
 import type { Transport } from '../../lib/core/transport.types.js';
@@ -10,18 +10,10 @@ import { createTransport } from '../../lib/transports/transport.config.js';
 import {
   POSTMARK_TOKEN, PostmarkFake, SENDGRID_KEY, SendGridFake, leakedIn, outgoingMail, type FakeHttpServer,
 } from '../support/provider-fakes/index.js';
-import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../support/smtp-sink.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
+import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
-async function sink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false, ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 /** A port where nothing listens: a sink that was started and stopped. */
 async function deadSmtpPort(): Promise<number> {
@@ -33,7 +25,7 @@ async function deadSmtpPort(): Promise<number> {
 
 async function fake<T extends FakeHttpServer>(server: T): Promise<T> {
   await server.start();
-  cleanup.push(() => server.stop());
+  onCleanup(() => server.stop());
   return server;
 }
 
@@ -43,7 +35,7 @@ function host(server: FakeHttpServer): string {
 
 function transport<T extends Transport = Transport>(url: string, name = 'default'): T {
   const t = createTransport(name, url);
-  cleanup.push(() => t.close());
+  onCleanup(() => t.close());
   return t as T;
 }
 
@@ -104,7 +96,7 @@ describe('failover over real servers', () => {
         backup,
       ],
     });
-    cleanup.push(() => t.close());
+    onCleanup(() => t.close());
     limited.failNext({ status: 429, headers: { 'Retry-After': '30' }, body: { ErrorCode: 429, Message: 'Rate limit exceeded.' } });
     const first = await t.send(outgoingMail());
     expect(first.deliveredBy).toBe('backup');
@@ -175,7 +167,7 @@ describe('failover over real servers', () => {
       now: () => now,
       transports: [createTransport('primary', `smtp://127.0.0.1:${port}?tlsMode=none`), backup],
     });
-    cleanup.push(() => t.close());
+    onCleanup(() => t.close());
     expect((await t.send(outgoingMail())).attempts!.map((a) => a.transport)).toEqual(['primary', 'backup']);
     now = 9_999;
     expect((await t.send(outgoingMail())).attempts!.map((a) => a.transport)).toEqual(['backup']);

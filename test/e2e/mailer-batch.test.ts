@@ -1,36 +1,27 @@
 import 'reflect-metadata';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InvalidMailError, MailCancelledError, MailerConfigurationError, MailerModule, MailerService, TransportError,
   type MailEvent, type MailerModuleOptions,
 } from '../../lib/index.js';
 import { POSTMARK_TOKEN, PostmarkFake, PDF_BYTES } from '../support/provider-fakes/index.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 async function boot(options: MailerModuleOptions): Promise<MailerService> {
   const moduleRef: TestingModule = await Test.createTestingModule({ imports: [MailerModule.forRoot(options)] }).compile();
   await moduleRef.init();
-  cleanup.push(() => moduleRef.close());
+  onCleanup(() => moduleRef.close());
   return moduleRef.get(MailerService);
 }
 
 async function postmark(): Promise<PostmarkFake> {
   const fake = await new PostmarkFake().start();
-  cleanup.push(() => fake.stop());
+  onCleanup(() => fake.stop());
   return fake;
 }
 
-async function sink(): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 function events(mailer: MailerService): MailEvent[] {
   const seen: MailEvent[] = [];

@@ -3,26 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { Injectable } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InvalidMailError, MailCancelledError, MailerModule, MailerService, TemplateNotFoundError, TemplateSyntaxError,
   TransportError, type MailEvent, type MailerModuleOptions, type MailSendingEvent, type MailSentEvent,
 } from '../../lib/index.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
 const TEMPLATES = fileURLToPath(new URL('../fixtures/mail-templates', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../fixtures/mail-templates-broken', import.meta.url));
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
-async function sink(options?: Parameters<typeof startSmtpSink>[0]): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false, ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 async function boot(options: MailerModuleOptions, extra: { imports?: unknown[]; providers?: unknown[] } = {}): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
@@ -30,7 +21,7 @@ async function boot(options: MailerModuleOptions, extra: { imports?: unknown[]; 
     providers: (extra.providers ?? []) as never[],
   }).compile();
   await moduleRef.init();
-  cleanup.push(() => moduleRef.close());
+  onCleanup(() => moduleRef.close());
   return moduleRef;
 }
 
@@ -138,7 +129,7 @@ describe('MailerService over real SMTP', () => {
     const { createServer } = await import('node:http');
     const server = createServer((_req, res) => { res.setHeader('content-type', 'text/csv'); res.end('id,total\n1001,42.50\n'); });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as { port: number }).port;
     const s = await sink();
     const app = await boot({ transport: `${s.url}?tlsMode=none`, defaults: { from: 'shop@example.com' }, attachments: { allowUrls: true } });

@@ -2,28 +2,19 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MailerModule, MailerService, type MailerModuleOptions } from '../../lib/index.js';
 import { deleteKeysByPrefix, redisUrl, uniqueKeyPrefix } from '../support/redis.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
-async function sink(options?: Parameters<typeof startSmtpSink>[0]): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false, ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 async function boot(options: Partial<MailerModuleOptions> & { transport: string }): Promise<MailerService> {
   const moduleRef: TestingModule = await Test.createTestingModule({
     imports: [MailerModule.forRoot({ defaults: { from: 'shop@example.com' }, ...options })],
   }).compile();
   await moduleRef.init();
-  cleanup.push(() => moduleRef.close());
+  onCleanup(() => moduleRef.close());
   return moduleRef.get(MailerService);
 }
 

@@ -1,16 +1,13 @@
 import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTransport } from '../../lib/transports/transport.config.js';
 import {
   MAILGUN_DOMAIN, MAILGUN_KEY, MailgunFake, POSTMARK_TOKEN, PostmarkFake, RESEND_KEY, ResendFake,
   SENDGRID_KEY, SES_ACCESS_KEY_ID, SES_REGION, SES_SECRET_ACCESS_KEY, SendGridFake, SesFake,
   outgoingMail, type FakeHttpServer,
 } from '../support/provider-fakes/index.js';
+import { onCleanup } from '../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 const enc = encodeURIComponent;
 
@@ -47,9 +44,9 @@ const cases: Case[] = [
 describe('transport URLs against the provider fakes', () => {
   it.each(cases.filter((c) => !c.skip))('$name: the URL alone configures a working transport', async ({ fake, url }) => {
     const server = await fake().start();
-    cleanup.push(() => server.stop());
+    onCleanup(() => server.stop());
     const transport = createTransport('default', url(new URL(server.url).host));
-    cleanup.push(() => transport.close());
+    onCleanup(() => transport.close());
     await transport.verify();
     const result = await transport.send(outgoingMail());
     expect(result.accepted).toEqual(['alice@example.com', 'bob@example.com']);

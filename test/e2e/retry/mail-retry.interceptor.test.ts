@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Body, Controller, HttpCode, Injectable, Post, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastValueFrom, of, throwError } from 'rxjs';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
@@ -11,19 +11,10 @@ import {
   TransportError, type MailInterceptor, type MailerModuleOptions, type OutgoingMail,
 } from '../../../lib/index.js';
 import { RESEND_KEY, ResendFake } from '../../support/provider-fakes/index.js';
-import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../../support/smtp-sink.js';
 import { FakeClock } from '../../unit/retry/fake-clock.js';
+import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
-async function sink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false, ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 const clock = new FakeClock();
 const calls: string[] = [];
@@ -56,7 +47,7 @@ async function app(options: MailerModuleOptions): Promise<INestApplication> {
   }).compile();
   const nest = moduleRef.createNestApplication({ logger: false });
   await nest.init();
-  cleanup.push(() => nest.close());
+  onCleanup(() => nest.close());
   return nest;
 }
 
@@ -115,7 +106,7 @@ describe('@MailRetry on a real Nest HTTP app', () => {
   it("an API's Retry-After beyond maxRetryAfter: no retry, 503 with the server's Retry-After", async () => {
     reset();
     const fake = await new ResendFake().start();
-    cleanup.push(() => fake.stop());
+    onCleanup(() => fake.stop());
     fake.failNext({ status: 429, headers: { 'retry-after': '120' }, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests.' } });
     const nest = await app({ transport: `resend+api://${RESEND_KEY}@${new URL(fake.url).host}` });
     const res = await request(nest.getHttpServer()).post('/mail/welcome').send({ to: 'ada@example.org' });
@@ -178,7 +169,7 @@ describe('mail interceptors (module option) through a real SMTP sink', () => {
       })],
     }).compile();
     await moduleRef.init();
-    cleanup.push(() => moduleRef.close());
+    onCleanup(() => moduleRef.close());
     const mailer = moduleRef.get(MailerService);
     const events: string[] = [];
     mailer.events$.subscribe((e) => { if (e.type === 'mail.sending') events.push(e.mail.to.map((a) => a.address).join(',')); });

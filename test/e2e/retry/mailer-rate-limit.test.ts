@@ -1,28 +1,19 @@
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MailerConfigurationError, MailerModule, MailerService, TokenBucketRateLimiter, type MailerModuleOptions, type RateLimiter,
 } from '../../../lib/index.js';
 import { RESEND_KEY, ResendFake } from '../../support/provider-fakes/index.js';
-import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../../support/smtp-sink.js';
 import { FakeClock } from '../../unit/retry/fake-clock.js';
+import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
-async function sink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false, ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 async function boot(options: MailerModuleOptions): Promise<MailerService> {
   const moduleRef = await Test.createTestingModule({ imports: [MailerModule.forRoot({ defaults: { from: 'shop@example.com' }, ...options })] }).compile();
   await moduleRef.init();
-  cleanup.push(() => moduleRef.close());
+  onCleanup(() => moduleRef.close());
   return moduleRef.get(MailerService);
 }
 
@@ -74,7 +65,7 @@ describe('send-rate limits', () => {
 
   it('an HTTP 429 pauses the transport for its Retry-After even without a configured rate', async () => {
     const fake = await new ResendFake().start();
-    cleanup.push(() => fake.stop());
+    onCleanup(() => fake.stop());
     const clock = new FakeClock();
     const mailer = await boot({ transport: `resend+api://${RESEND_KEY}@${new URL(fake.url).host}`, retry: false, rateLimit: { clock } });
     fake.failNext({ status: 429, headers: { 'retry-after': '2' }, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests.' } });

@@ -2,30 +2,22 @@ import 'reflect-metadata';
 import { Readable } from 'node:stream';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { simpleParser } from 'mailparser';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InvalidMailError, MailerConfigurationError, MailerModule, MailerService, TransportError, type MailEvent, type MailerModuleOptions,
   type RetryEvent,
 } from '../../../lib/index.js';
 import { RESEND_KEY, ResendFake, resendAnswers } from '../../support/provider-fakes/index.js';
-import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../../support/smtp-sink.js';
+import { startSmtpSink, type SmtpSinkOptions } from '../../support/smtp-sink.js';
 import { FakeClock } from '../../unit/retry/fake-clock.js';
+import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
-async function sink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
-  const s = await startSmtpSink({ starttls: false, ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
 
 async function boot(options: MailerModuleOptions): Promise<MailerService> {
   const moduleRef: TestingModule = await Test.createTestingModule({ imports: [MailerModule.forRoot(options)] }).compile();
   await moduleRef.init();
-  cleanup.push(() => moduleRef.close());
+  onCleanup(() => moduleRef.close());
   return moduleRef.get(MailerService);
 }
 
@@ -270,7 +262,7 @@ describe('MailerService retries over a real SMTP server', () => {
 describe('MailerService retries over an HTTP API', () => {
   async function resend(): Promise<ResendFake> {
     const fake = await new ResendFake().start();
-    cleanup.push(() => fake.stop());
+    onCleanup(() => fake.stop());
     return fake;
   }
 
