@@ -13,8 +13,6 @@ import {
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
-
-
 /** A port where nothing listens: a sink that was started and stopped. */
 async function deadSmtpPort(): Promise<number> {
   const s = await startSmtpSink({ starttls: false });

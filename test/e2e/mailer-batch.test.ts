@@ -8,7 +8,6 @@ import {
 import { POSTMARK_TOKEN, PostmarkFake, PDF_BYTES } from '../support/provider-fakes/index.js';
 import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
-
 async function boot(options: MailerModuleOptions): Promise<MailerService> {
   const moduleRef: TestingModule = await Test.createTestingModule({ imports: [MailerModule.forRoot(options)] }).compile();
   await moduleRef.init();
@@ -21,7 +20,6 @@ async function postmark(): Promise<PostmarkFake> {
   onCleanup(() => fake.stop());
   return fake;
 }
-
 
 function events(mailer: MailerService): MailEvent[] {
   const seen: MailEvent[] = [];

@@ -13,8 +13,6 @@ import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 const TEMPLATES = fileURLToPath(new URL('../fixtures/mail-templates', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../fixtures/mail-templates-broken', import.meta.url));
 
-
-
 async function boot(options: MailerModuleOptions, extra: { imports?: unknown[]; providers?: unknown[] } = {}): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
     imports: [MailerModule.forRoot(options), ...(extra.imports ?? [])] as never[],

@@ -7,8 +7,6 @@ import { MailerModule, MailerService, type MailerModuleOptions } from '../../lib
 import { deleteKeysByPrefix, redisUrl, uniqueKeyPrefix } from '../support/redis.js';
 import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
 
-
-
 async function boot(options: Partial<MailerModuleOptions> & { transport: string }): Promise<MailerService> {
   const moduleRef: TestingModule = await Test.createTestingModule({
     imports: [MailerModule.forRoot({ defaults: { from: 'shop@example.com' }, ...options })],

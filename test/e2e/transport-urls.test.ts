@@ -8,7 +8,6 @@ import {
 } from '../support/provider-fakes/index.js';
 import { onCleanup } from '../support/cleanup.js';
 
-
 const enc = encodeURIComponent;
 
 function sdkInstalled(): boolean {

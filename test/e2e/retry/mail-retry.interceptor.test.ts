@@ -14,8 +14,6 @@ import { RESEND_KEY, ResendFake } from '../../support/provider-fakes/index.js';
 import { FakeClock } from '../../unit/retry/fake-clock.js';
 import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 
-
-
 const clock = new FakeClock();
 const calls: string[] = [];
 

@@ -8,8 +8,6 @@ import { RESEND_KEY, ResendFake } from '../../support/provider-fakes/index.js';
 import { FakeClock } from '../../unit/retry/fake-clock.js';
 import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 
-
-
 async function boot(options: MailerModuleOptions): Promise<MailerService> {
   const moduleRef = await Test.createTestingModule({ imports: [MailerModule.forRoot({ defaults: { from: 'shop@example.com' }, ...options })] }).compile();
   await moduleRef.init();

@@ -12,8 +12,6 @@ import { startSmtpSink, type SmtpSinkOptions } from '../../support/smtp-sink.js'
 import { FakeClock } from '../../unit/retry/fake-clock.js';
 import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 
-
-
 async function boot(options: MailerModuleOptions): Promise<MailerService> {
   const moduleRef: TestingModule = await Test.createTestingModule({ imports: [MailerModule.forRoot(options)] }).compile();
   await moduleRef.init();
