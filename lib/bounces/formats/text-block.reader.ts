@@ -22,6 +22,8 @@ import {
 
 const LEAD = String.raw`^[ \t>*•-]*(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?(?:([^:\n@<>"]{1,48}?)[ \t]*:[ \t]*)?"?<?(${ADDRESS_RE.source})(?![\w-]|\.[\w-])>?"?`;
 const ADDRESS_LINE = new RegExp(`${LEAD}(?=$|[ \\t]*(?:[:.(,;\\-\\[]|\\.\\.\\.|$|\\s+[(<]|\\s+(?:said|failed|has|was|is|on|-)\\b|\\s+(?=[^\\n]*\\b(?:[245]\\d\\d|error|invalid|unknown|rejected|denied|not found|full)\\b)))(.*)$`, 'i');
+/** A header line of a quoted message (`To: …`, `Cc: …`) rather than a line of the report. */
+const QUOTED_HEADER = /^\s*(?:to|cc|bcc|from|reply-to|sender|return-path)\s*:/i;
 /** Labels that only say "this is the address" (their words are not part of the diagnostic). */
 const ADDRESS_LABEL = /^(?:(?:final |original |failed |invalid |bad )?(?:recipient|address|rcpt(?: to)?|to|for|user|mailbox|destinataire|empfänger|e-?mail(?: address)?)(?:\(s\)|es|s)?|address\(es\))$/i;
 const SENTENCE_RECIPIENT = [
@@ -87,9 +89,12 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
   const lines = body.split('\n');
   const out: Finding[] = [];
   const seen = new Set<string>();
+  let explainedUntil = -1;
+  let explainedIndent = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.length > 300 || line.indexOf('@') < 0) continue;
+    if (i < explainedUntil && indentOf(line) > explainedIndent) continue;
     const m = ADDRESS_LINE.exec(line);
     if (!m) continue;
     const label = (m[1] ?? '').trim();
@@ -105,10 +110,11 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
     // A delivery-status block copied into the text is read as such, not as a recipient's explanation.
     if (/^\s*(?:final|original)-recipient\s*:|^\s*x-actual-recipient\s*:/i.test(line)) continue;
     // Exchange quotes the message first ("Your message  To: a@b  Subject: …  Sent: …"): that To: line
-    // is not the report about a@b when one follows further down.
+    // is the sender's header, not the report, when an address-led line follows further down (the
+    // same address, or the one the message was finally refused for).
     if (
       /^(?:to|cc)$/i.test(label) && /^\s*(?:subject|sent|date)\s*:/i.test(lines[i + 1] ?? '')
-      && lines.some((l, k) => k > i + 1 && l.toLowerCase().includes(addr))
+      && lines.some((l, k) => k > i + 1 && (l.toLowerCase().includes(addr) || ADDRESS_LINE.test(l) && !QUOTED_HEADER.test(l)))
     ) continue;
     const parts: string[] = [];
     // A reply that starts the line ("550 5.1.1 <a@b>: …", Yahoo's "550: <a@b>: …") is kept whole: how
@@ -139,6 +145,10 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
       if (/^\s*(?:-{3,}|={3,}|\*{3,})/.test(l)) break;
       parts.push(l.trim());
     }
+    // An address further in, on the explanation's own lines ("after RCPT TO:<b@c>:"), is part of
+    // what happened to this recipient, not another recipient.
+    explainedUntil = j;
+    explainedIndent = indentOf(line);
     if (seen.has(addr)) {
       const prev = out.find((f) => f.recipient === addr);
       if (prev && !prev.diagnostic && parts.length > 0) Object.assign(prev, finding(addr, parts.join(' '), body));
@@ -181,6 +191,16 @@ function originalTo(rest: string, exclude: ReadonlySet<string>): string | undefi
   return exclude.has(addr) || isSystemAddress(addr) ? undefined : addr;
 }
 
+/** Every address the To: and Cc: fields of the returned message's first header block name. */
+function originalRecipients(rest: string): Set<string> {
+  const out = new Set<string>();
+  const head = rest.slice(0, Math.max(0, rest.search(/\n[ \t]*\n(?![ \t]*[\w-]+:)/)) || rest.length);
+  for (const m of head.matchAll(/^(?:to|cc):[ \t]*([^\n]*(?:\n[ \t]+[^\n]*)*)/gim)) {
+    for (const a of m[1]!.matchAll(new RegExp(ADDRESS_RE.source, 'g'))) out.add(cleanAddress(a[0]));
+  }
+  return out;
+}
+
 /** Recipients an X-Failed-Recipients header names (Exim, Google and others write it). */
 export function failedRecipients(mail: ParsedMail): string[] {
   const v = mail.headers.get('x-failed-recipients');
@@ -219,6 +239,14 @@ export const textBlockReader: BounceFormatReader = {
     }
     const failed = failedRecipients(mail);
     if (failed.length > 0) {
+      // The header and the text name as many addresses and none in common: the same failures spelled
+      // two ways (an address rewritten on the way). The text's spelling wins when it is the one the
+      // returned message was addressed to, the address the sender knows.
+      const told = blocks.filter((x) => x.diagnostic || x.replyCode);
+      if (told.length === failed.length && !told.some((x) => failed.includes(x.recipient))) {
+        const original = originalRecipients(mail.text.slice(body.length));
+        if (told.every((x) => original.has(x.recipient)) && !failed.some((a) => original.has(a))) return told;
+      }
       return failed.map((a) => {
         const b = blocks.find((x) => x.recipient === a && (x.diagnostic || x.replyCode));
         return b ?? finding(a, diagAll, body);

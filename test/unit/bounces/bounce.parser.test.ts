@@ -34,6 +34,11 @@ describe('parseBounce', () => {
     ['sendmail-text.eml', 'closed@receiver.test', 'suspend', '5.2.1', 550],
     ['gmail-text.eml', 'blocked@receiver.test', 'blocked', '5.7.1', 554],
     ['exchange-text.eml', 'left.company@corp.receiver.test', 'userunknown', '5.0.0', undefined],
+    // The quoted "To:" of the sender's message names another address than the one refused.
+    ['exchange-quoted-to.eml', 'j.doe@mail.receiver.test', 'userunknown', '5.0.0', undefined],
+    // X-Failed-Recipients spells the address as rewritten by a router; the text and the returned
+    // message's To: name the one the sender used.
+    ['exim-rewritten-recipient.eml', 'sales@receiver.test', 'userunknown', '5.1.1', 550],
     ['ses-notification.eml', 'gone@receiver.test', 'userunknown', '5.1.1', 550],
   ])('reads %s', async (file, recipient, reason, status, replyCode) => {
     const rs = await parseBounce(fixture(file));
