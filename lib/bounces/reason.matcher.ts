@@ -3,203 +3,197 @@ import type { BounceReason } from '../core/classification.types.js';
 /**
  * Matches reply text against the reason patterns without running every pattern on every text.
  *
- * Each pattern is split into its top-level alternatives. For every alternative the literal words it
- * cannot match without are known; those that begin (or end) a word in any matching text, because a
- * non-word character or `\b` stands before (after) them in the pattern, let the alternative be indexed
- * under the first (last) five letters of that word (all of a shorter one, down to three), choosing the word
- * least shared with other alternatives and not one most replies contain. A text is cut into words once;
- * the words select the few alternatives that can match; each of those is checked for all its literal
- * words (a whole word against the set of the text's words, part of a word with `indexOf`) and only then
- * run, in reason order. An alternative that is one plain word (`spamhaus`) is keyed by its first four
- * letters and looked for at every position of the scan; the few with no usable word are checked every
- * time.
+ * Each pattern is split into its top-level alternatives, and for each alternative the literal words it
+ * cannot match without are known (`literalWords`), with whether a non-word character must stand before
+ * or after each. All those words go into one Aho–Corasick automaton, so one pass over the text finds
+ * every one of them that occurs, wherever it occurs. An alternative is filed under its rarest word: when
+ * that word turns up, the alternative becomes a candidate; candidates are then taken in reason order,
+ * and only one whose every word was found is run as a regular expression. The few alternatives with no
+ * usable word are candidates for every text.
  */
 export class ReasonMatcher {
   private readonly res: RegExp[] = [];
   private readonly reasons: BounceReason[] = [];
   private readonly priority: number[] = [];
-  private readonly needs: string[][] = [];
-  /** Per need: the hash of a whole word (a word bounded on both sides), or -1 for part of a word. */
-  private readonly needHashes: number[][] = [];
-  /** Hashes of the current text's words, one bit each, and which 32-bit words to clear after the call. */
-  private readonly words = new Int32Array(WORD_BITS >>> 5);
-  private readonly wordsSet = new Int32Array(1024);
-  private wordCount = 0;
-  /** Keyed by the first (last) five, four or three characters of a word, packed into one integer (see `pack`). */
-  private readonly byPrefix = new Map<number, number[]>();
-  private readonly bySuffix = new Map<number, number[]>();
-  private readonly always: number[] = [];
+  /** Per alternative: the ids of the needs (word plus boundary rule) a matching text must contain. */
+  private readonly needs: Int32Array[] = [];
+  /** Per need: the alternatives filed under it. */
+  private readonly keyed: number[][] = [];
+  /** Per need: bit 1 if a non-word character (or the start) must precede the word, bit 2 if one must follow. */
+  private needEdges = new Uint8Array(0);
+  private needLength = new Int32Array(0);
   /**
-   * Plain-word alternatives (`spamhaus`, `throttl`): they match anywhere inside a word, so they are
-   * keyed by their first four characters and looked for at every position of the scan, behind a bloom
-   * filter of those keys.
+   * The automaton: `next[state * SYMBOLS + symbol]` is the next state times two, plus one if some word
+   * ends there (so the scan needs no second lookup to know); state 0 is the root.
    */
-  private readonly plainByKey = new Map<number, { word: string; ids: number[] }[]>();
-  private readonly plainSeen = new Int32Array(BLOOM_SIZE >>> 5);
+  private next: Uint16Array | Int32Array = new Uint16Array(0);
+  /** The needs whose word ends at a state, as `outNeeds[outStart[state] .. outStart[state + 1])`. */
+  private outStart = new Int32Array(1);
+  private outNeeds = new Int32Array(0);
+  /** Needs present in the current text, one bit each. */
+  private present = new Int32Array(0);
   /** Candidate alternatives of the current call, one bit per id: reading the set bits gives them in id order. */
   private readonly candBits: Int32Array;
   private readonly alwaysBits: Int32Array;
-  /** One bit per hashed key of both maps: most words of a text are in neither, and this says so cheaply. */
-  private readonly seen = new Int32Array(BLOOM_SIZE >>> 5);
 
   constructor(table: ReadonlyArray<readonly [BounceReason, string]>) {
-    const alternatives: { reason: BounceReason; rank: number; source: string; lits: Literal[] }[] = [];
+    const needIds = new Map<string, number>();
+    const needWords: string[] = [];
+    const edges: number[] = [];
+    const need = (l: Literal): number => {
+      const e = (l.before ? 1 : 0) | (l.after ? 2 : 0);
+      const k = `${e}:${l.word}`;
+      let id = needIds.get(k);
+      if (id === undefined) {
+        id = needWords.length;
+        needIds.set(k, id);
+        needWords.push(l.word);
+        edges.push(e);
+        this.keyed.push([]);
+      }
+      return id;
+    };
+    const alternatives: { reason: BounceReason; rank: number; source: string; needs: number[] }[] = [];
     const frequency = new Map<string, number>();
     table.forEach(([reason, source], rank) => {
       for (const alt of splitAlternatives(source)) {
-        const lits = literalWords(alt);
-        for (const l of lits) {
-          if (l.before) frequency.set(prefixKey(l.word), (frequency.get(prefixKey(l.word)) ?? 0) + 1);
-          if (l.after) frequency.set(suffixKey(l.word), (frequency.get(suffixKey(l.word)) ?? 0) + 1);
-        }
-        alternatives.push({ reason, rank, source: alt, lits });
+        const lits = literalWords(alt).filter((l) => /^[a-z0-9]+$/.test(l.word));
+        for (const l of lits) frequency.set(l.word, (frequency.get(l.word) ?? 0) + 1);
+        alternatives.push({ reason, rank, source: alt, needs: lits.map(need) });
       }
     });
-    // A key that most replies contain selects its alternatives for nearly every text: prefer any other.
-    const cost = (k: string): number => frequency.get(k)! + (COMMON_KEYS.has(k) ? 1000 : 0);
-    const plainIds = new Map<string, number[]>();
+    // A word that most replies contain makes its alternatives candidates for nearly every text.
+    const cost = (id: number): number => {
+      const w = needWords[id]!;
+      return frequency.get(w)! + (COMMON_WORDS.has(w) ? 1000 : 0) - w.length / 100;
+    };
+    const always: number[] = [];
     for (const a of alternatives) {
       const id = this.res.length;
       this.res.push(new RegExp(a.source));
       this.reasons.push(a.reason);
       this.priority.push(a.rank);
-      // Whole words first (a lookup in the text's words costs less than a search), then longest first:
-      // a long word is the least likely to occur, so it rules an alternative out soonest.
-      const whole = (l: Literal): number => (l.before && l.after ? 1 : 0);
-      const lits = [...a.lits].sort((x, y) => whole(y) - whole(x) || y.word.length - x.word.length);
-      this.needs.push(lits.map((l) => l.word));
-      this.needHashes.push(lits.map((l) => (l.before && l.after ? wordHash(l.word, 0, l.word.length) : -1)));
-      let key: string | undefined;
-      for (const l of a.lits) {
-        for (const k of [l.before ? prefixKey(l.word) : undefined, l.after ? suffixKey(l.word) : undefined]) {
-          if (k !== undefined && (key === undefined || cost(k) < cost(key))) key = k;
-        }
-      }
-      if (key === undefined && /^[a-z0-9]+$/.test(a.source)) {
-        const list = plainIds.get(a.source);
-        if (list) list.push(id);
-        else plainIds.set(a.source, [id]);
-      } else if (key === undefined) this.always.push(id);
-      else {
-        const map = key[0] === 'p' ? this.byPrefix : this.bySuffix;
-        const packed = pack(key, 1, key.length - 1);
-        setBit(this.seen, bloom(packed));
-        const list = map.get(packed);
-        if (list) list.push(id);
-        else map.set(packed, [id]);
-      }
+      // The rarest word first: it rules the alternative out soonest.
+      const needs = [...new Set(a.needs)].sort((x, y) => cost(x) - cost(y));
+      this.needs.push(Int32Array.from(needs));
+      if (needs.length === 0) always.push(id);
+      else this.keyed[needs[0]!]!.push(id);
     }
-    // Every position of the text is looked at, so a word inside another one is found as well. Found
-    // there, the word needs no further check.
-    for (const [w, ids] of plainIds) {
-      for (const id of ids) {
-        this.needs[id] = [];
-        this.needHashes[id] = [];
-      }
-      if (w.length < 4) {
-        this.always.push(...ids);
-        continue;
-      }
-      const packed = pack(w, 0, 4);
-      setBit(this.plainSeen, bloom(packed));
-      const list = this.plainByKey.get(packed);
-      if (list) list.push({ word: w, ids });
-      else this.plainByKey.set(packed, [{ word: w, ids }]);
-    }
-    this.always.sort((x, y) => x - y);
+    this.needEdges = Uint8Array.from(edges);
+    this.needLength = Int32Array.from(needWords, (w) => w.length);
+    this.present = new Int32Array((needWords.length + 31) >>> 5);
+    this.buildAutomaton(needWords);
     this.candBits = new Int32Array((this.res.length + 31) >>> 5);
     this.alwaysBits = new Int32Array(this.candBits.length);
-    for (const id of this.always) this.alwaysBits[id >>> 5]! |= 1 << (id & 31);
+    for (const id of always) this.alwaysBits[id >>> 5]! |= 1 << (id & 31);
+  }
+
+  /** The trie of the words, completed with its failure links into a table of transitions. */
+  private buildAutomaton(words: readonly string[]): void {
+    const children: number[][] = [new Array<number>(SYMBOLS).fill(-1)];
+    const ends: number[][] = [[]];
+    words.forEach((w, id) => {
+      let s = 0;
+      for (let i = 0; i < w.length; i++) {
+        const c = symbolOf(w.charCodeAt(i));
+        let t = children[s]![c]!;
+        if (t < 0) {
+          t = children.length;
+          children.push(new Array<number>(SYMBOLS).fill(-1));
+          ends.push([]);
+          children[s]![c] = t;
+        }
+        s = t;
+      }
+      ends[s]!.push(id);
+    });
+    const states = children.length;
+    const next = new Int32Array(states * SYMBOLS);
+    const fail = new Int32Array(states);
+    const out: number[][] = ends.map((e) => [...e]);
+    // Breadth first, so that a state's failure target is complete before the state is.
+    const queue: number[] = [];
+    for (let c = 1; c < SYMBOLS; c++) {
+      const t = children[0]![c]!;
+      if (t >= 0) {
+        next[c] = t;
+        queue.push(t);
+      }
+    }
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      for (const id of out[fail[s]!]!) out[s]!.push(id);
+      for (let c = 1; c < SYMBOLS; c++) {
+        const t = children[s]![c]!;
+        if (t >= 0) {
+          fail[t] = next[fail[s]! * SYMBOLS + c]!;
+          next[s * SYMBOLS + c] = t;
+          queue.push(t);
+        } else next[s * SYMBOLS + c] = next[fail[s]! * SYMBOLS + c]!;
+      }
+    }
+    this.outStart = new Int32Array(states + 1);
+    for (let s = 0; s < states; s++) this.outStart[s + 1] = this.outStart[s]! + out[s]!.length;
+    const packed = states < 0x8000 ? new Uint16Array(next.length) : new Int32Array(next.length);
+    for (let k = 0; k < next.length; k++) {
+      const t = next[k]!;
+      packed[k] = (t << 1) | (out[t]!.length > 0 ? 1 : 0);
+    }
+    this.next = packed;
+    this.outNeeds = Int32Array.from(out.flat());
+  }
+
+  /** Notes the needs whose word ends at `end` (inclusive) in state `state`, if their boundaries hold. */
+  private found(text: string, end: number, state: number): void {
+    const present = this.present;
+    const outNeeds = this.outNeeds;
+    const stop = this.outStart[state + 1]!;
+    for (let k = this.outStart[state]!; k < stop; k++) {
+      const id = outNeeds[k]!;
+      const bit = 1 << (id & 31);
+      if ((present[id >>> 5]! & bit) !== 0) continue;
+      const edges = this.needEdges[id]!;
+      if (edges !== 0) {
+        if ((edges & 1) !== 0) {
+          const at = end - this.needLength[id]!;
+          if (at >= 0 && symbolOf(text.charCodeAt(at)) !== 0) continue;
+        }
+        if ((edges & 2) !== 0 && end + 1 < text.length && symbolOf(text.charCodeAt(end + 1)) !== 0) continue;
+      }
+      present[id >>> 5]! |= bit;
+      const ids = this.keyed[id]!;
+      const cand = this.candBits;
+      for (let j = 0; j < ids.length; j++) {
+        const a = ids[j]!;
+        cand[a >>> 5]! |= 1 << (a & 31);
+      }
+    }
   }
 
   /**
    * Calls `accept` with each matching reason in priority order until it returns a reason; returns that
    * reason, or undefined. `text` must be lower case with white space collapsed.
    */
-  /** Notes a word of the text that ends here (its hash, its keys) and collects what its keys select. */
-  private wordEnd(len: number, h: number, first3: number, first4: number, first5: number, last: number): void {
-    const bit = h >>> WORD_SHIFT;
-    const words = this.words;
-    const at = bit >>> 5;
-    const v = words[at]!;
-    if (v === 0 && this.wordCount < this.wordsSet.length) this.wordsSet[this.wordCount++] = at;
-    words[at] = v | (1 << (bit & 31));
-    if (len < 3) return;
-    const seen = this.seen;
-    if (hasBit(seen, bloom(first3))) this.collect(this.byPrefix.get(first3));
-    let k = last & KEY3;
-    if (hasBit(seen, bloom(k))) this.collect(this.bySuffix.get(k));
-    if (len >= 4) {
-      if (hasBit(seen, bloom(first4))) this.collect(this.byPrefix.get(first4));
-      k = last & KEY4;
-      if (hasBit(seen, bloom(k))) this.collect(this.bySuffix.get(k));
-      if (len >= 5) {
-        if (hasBit(seen, bloom(first5))) this.collect(this.byPrefix.get(first5));
-        if (hasBit(seen, bloom(last))) this.collect(this.bySuffix.get(last));
-      }
-    }
-  }
-
-  /** Collects the plain words whose first four characters are `packed` and that start at `at`. */
-  private plainAt(text: string, at: number, packed: number): void {
-    const list = this.plainByKey.get(packed);
-    if (list === undefined) return;
-    for (let k = 0; k < list.length; k++) {
-      const e = list[k]!;
-      if (text.startsWith(e.word, at)) this.collect(e.ids);
-    }
-  }
-
-  private collect(ids: number[] | undefined): void {
-    if (ids === undefined) return;
-    const bits = this.candBits;
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k]!;
-      bits[id >>> 5] |= 1 << (id & 31);
-    }
-  }
-
   find(text: string, accept: (reason: BounceReason) => BounceReason | undefined): BounceReason | undefined {
     const bits = this.candBits;
     bits.set(this.alwaysBits);
+    const next = this.next;
     const n = text.length;
-    const plainSeen = this.plainSeen;
-    const words = this.words;
-    const wordsSet = this.wordsSet;
-    this.wordCount = 0;
-    let h = 0;
-    let len = 0;
-    // The keys are built as the characters go by: the last four characters packed (see `pack`), and
-    // the first three and four of the current word once it has them.
-    let last = 0;
-    let first3 = 0;
-    let first4 = 0;
-    let first5 = 0;
+    let state = 0;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      const code = c >= 97 && c <= 122 ? c - 96 : c >= 48 && c <= 57 ? c - 21 : 0;
-      if (code !== 0) {
-        if (len === 0) h = WORD_SEED;
-        h = Math.imul(h ^ c, WORD_PRIME);
-        last = ((last << 6) | code) & KEY5;
-        len++;
-        if (len === 3) first3 = last & KEY3;
-        else if (len >= 4) {
-          const four = last & KEY4;
-          if (len === 4) first4 = four;
-          else if (len === 5) first5 = last;
-          if (hasBit(plainSeen, bloom(four))) this.plainAt(text, i - 3, four);
-        }
+      const sym = c < 128 ? SYMBOL[c]! : 0;
+      if (sym === 0) {
+        state = 0;
         continue;
       }
-      if (len > 0) {
-        this.wordEnd(len, h, first3, first4, first5, last);
-        len = 0;
-      }
+      const v = next[state * SYMBOLS + sym]!;
+      state = v >>> 1;
+      if ((v & 1) !== 0) this.found(text, i, state);
     }
-    if (len > 0) this.wordEnd(len, h, first3, first4, first5, last);
     // Alternatives are numbered in reason order, so the set bits read from the lowest up are the
     // candidates in priority order.
+    const present = this.present;
     let result: BounceReason | undefined;
     let rejectedRank = -1;
     for (let w = 0; w < bits.length && result === undefined; w++) {
@@ -213,13 +207,10 @@ export class ReasonMatcher {
         const rank = this.priority[id]!;
         if (rank === rejectedRank) continue;
         const needs = this.needs[id]!;
-        const hashes = this.needHashes[id]!;
         let missing = false;
-        for (let k = 0; k < needs.length; k++) {
-          // A whole word is looked up among the text's words (a hash collision only costs the regex
-          // run); part of a word is searched for.
-          const wh = hashes[k]!;
-          if (wh >= 0 ? !hasBit(words, wh) : text.indexOf(needs[k]!) < 0) {
+        for (let k = 1; k < needs.length; k++) {
+          const nd = needs[k]!;
+          if ((present[nd >>> 5]! & (1 << (nd & 31))) === 0) {
             missing = true;
             break;
           }
@@ -234,79 +225,29 @@ export class ReasonMatcher {
       }
     }
     if (result !== undefined) bits.fill(0);
-    const wordCount = this.wordCount;
-    for (let k = 0; k < wordCount; k++) words[wordsSet[k]!] = 0;
-    if (wordCount === wordsSet.length) words.fill(0);
+    present.fill(0);
     return result;
   }
 }
 
-const BLOOM_SIZE = 1 << 14;
+/** Symbols of the automaton: a–z are 1–26, 0–9 are 27–36, anything else 0 (it ends every word). */
+const SYMBOLS = 37;
 
-/** Bit sets in Int32Arrays: a few kilobytes that stay in the first-level cache. */
-function setBit(bits: Int32Array, i: number): void {
-  bits[i >>> 5]! |= 1 << (i & 31);
-}
+const SYMBOL = new Uint8Array(128);
+for (let c = 97; c <= 122; c++) SYMBOL[c] = c - 96;
+for (let c = 48; c <= 57; c++) SYMBOL[c] = c - 21;
 
-function hasBit(bits: Int32Array, i: number): boolean {
-  return (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
-}
-
-function bloom(packed: number): number {
-  return Math.imul(packed, 0x9e3779b1) >>> 18;
-}
-
-const WORD_BITS = 1 << 16;
-const WORD_SHIFT = 16;
-const WORD_SEED = 0x811c9dc5 | 0;
-const WORD_PRIME = 0x01000193;
-
-/** FNV-1a of a word, reduced to WORD_BITS (the same fold as in `find`'s scan). */
-function wordHash(s: string, from: number, to: number): number {
-  let h = WORD_SEED;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), WORD_PRIME);
-  return h >>> WORD_SHIFT;
+function symbolOf(c: number): number {
+  return c < 128 ? SYMBOL[c]! : 0;
 }
 
 /** Words found in most SMTP replies and bounce texts, whatever the cause. */
-const COMMON_WORDS = [
+const COMMON_WORDS = new Set([
   'recipient', 'address', 'mail', 'email', 'message', 'user', 'the', 'not', 'sender', 'delivery', 'server', 'rejected',
   'please', 'domain', 'account', 'mailbox', 'from', 'your', 'this', 'that', 'with', 'for', 'error', 'host', 'smtp',
   'try', 'again', 'later', 'service', 'see', 'more', 'information', 'has', 'been', 'was', 'are', 'you', 'our',
   'remote', 'connection', 'because', 'permanent', 'temporary', 'failed', 'requested', 'action', 'taken', 'reply',
-];
-const COMMON_KEYS = new Set(COMMON_WORDS.flatMap((w) => [prefixKey(w), suffixKey(w)]));
-
-/** Six bits per key character: a–z are 1–26, 0–9 are 27–36 (never 0, so keys of different lengths differ). */
-function code6(c: number): number {
-  return c >= 97 ? c - 96 : c - 21;
-}
-
-const KEY3 = (1 << 18) - 1;
-const KEY4 = (1 << 24) - 1;
-const KEY5 = (1 << 30) - 1;
-
-/**
- * Three to five word characters packed six bits each into one integer below 2^30, so that it stays a
- * small integer for V8 (a larger key would be a heap number and allocate on each map lookup). The first
- * character is never 0, so a key of n characters is at least 2^(6(n-1)) and keys of different lengths
- * never collide.
- */
-function pack(s: string, at: number, len: number): number {
-  let v = 0;
-  for (let k = 0; k < len; k++) v = (v << 6) | code6(s.charCodeAt(at + k));
-  return v;
-}
-
-/** Index key of a word a matching text has a word starting with: its first five (or all, if fewer) letters. */
-function prefixKey(word: string): string {
-  return `p${word.slice(0, Math.min(5, word.length))}`;
-}
-
-/** Index key of a word a matching text has a word ending with: its last five (or all, if fewer) letters. */
-function suffixKey(word: string): string {
-  return `s${word.slice(-Math.min(5, word.length))}`;
-}
+]);
 
 function isWordCode(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
@@ -402,6 +343,15 @@ export function literalWords(alt: string): Literal[] {
       boundary = false;
       i = j;
       continue;
+    }
+    if (c === '{') {
+      // A counted quantifier (`.{0,20}`): its digits and comma are not literal characters.
+      const q = /^\{\d*,?\d*\}/.exec(alt.slice(i));
+      if (q) {
+        boundary = false;
+        i += q[0].length;
+        continue;
+      }
     }
     boundary = !QUANTIFIER.has(c) && !'.^$|'.includes(c) && !QUANTIFIER.has(alt[i + 1] ?? '');
     i++;

@@ -65,6 +65,29 @@ describe('ReasonMatcher', () => {
     for (const t of TEXTS) expect(matcher.find(t, refuseFirst())).toBe(naive(t, refuseFirst()));
   });
 
+  it('agrees with every pattern run in order on texts made of the patterns\' own words', () => {
+    // Words glued together, split by spaces or punctuation, so that each word occurs inside others,
+    // at their edges and alone: the boundary rules of the index are what this exercises.
+    const words = [...new Set(REASON_PATTERNS.flatMap(([, src]) => src.toLowerCase().match(/[a-z0-9']{2,}/g) ?? []))];
+    const glue = [' ', ' ', ' ', '', '-', '.', ': ', ' <', '> ', '_', ' (', ') ', ', '];
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let matched = 0;
+    for (let t = 0; t < 3000; t++) {
+      let text = '';
+      const count = 2 + rnd(9);
+      for (let k = 0; k < count; k++) text += words[rnd(words.length)]! + glue[rnd(glue.length)]!;
+      const want = naive(text, (r) => r);
+      if (want !== undefined) matched++;
+      expect(matcher.find(text, (r) => r), text).toBe(want);
+    }
+    // Most of those texts match some pattern; the comparison is not only of misses.
+    expect(matched).toBeGreaterThan(500);
+  });
+
   it('leaves no state behind between calls', () => {
     const a = matcher.find(TEXTS[0]!, (r) => r);
     matcher.find(TEXTS[3]!, (r) => r);
