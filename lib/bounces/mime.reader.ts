@@ -45,8 +45,23 @@ function addressText(v: unknown): { address: string; raw: string } {
   return { address: (first?.address ?? '').toLowerCase(), raw: obj.text ?? '' };
 }
 
+/**
+ * A message whose lines end in a bare CR (classic Mac OS mail tools, some archives) with its line ends
+ * turned into LF; any other message as it is. mailparser splits lines at LF only, so it would read such
+ * a message as one long header line. Told by the first line end: a CR not followed by LF.
+ */
+export function withLineFeeds(raw: Buffer): Buffer {
+  const cr = raw.indexOf(13);
+  if (cr < 0 || raw[cr + 1] === 10) return raw;
+  const lf = raw.indexOf(10);
+  if (lf >= 0 && lf < cr) return raw;
+  // latin1 maps every byte to one character and back, so the bytes other than CR are kept as they are.
+  return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\n'), 'latin1');
+}
+
 /** MIME-parses a raw e-mail with mailparser and keeps the parts a bounce reader needs. */
-export function parseMime(raw: Buffer | string): Promise<ParsedMail> {
+export function parseMime(message: Buffer | string): Promise<ParsedMail> {
+  const raw = withLineFeeds(typeof message === 'string' ? Buffer.from(message, 'utf8') : message);
   return new Promise<ParsedMail>((resolve, reject) => {
     const parser = new MailParser(OPTIONS);
     const headers = new Map<string, string>();
@@ -136,12 +151,12 @@ export function parseMime(raw: Buffer | string): Promise<ParsedMail> {
       ended = true;
       finish();
     });
-    parser.end(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
+    parser.end(raw);
   });
 }
 
-function bodyOf(raw: Buffer | string): string {
-  const s = typeof raw === 'string' ? raw : raw.toString('utf8');
+function bodyOf(raw: Buffer): string {
+  const s = raw.toString('utf8');
   const m = /\r?\n\r?\n/.exec(s);
   return m ? s.slice(m.index + m[0].length) : '';
 }

@@ -3,6 +3,7 @@ import { promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isHardBounce, parseBounce } from '../bounces/index.js';
+import { withLineFeeds } from '../bounces/mime.reader.js';
 import type { BounceResult } from '../bounces/index.js';
 
 const USAGE = `Usage: mailroom bounce <file|dir>... [--path-prefix P]
@@ -129,7 +130,7 @@ export async function main(
           continue;
         }
         const name = display(file, opts.prefix);
-        const messages = splitMbox(data);
+        const messages = splitMbox(withLineFeeds(data));
         const list = messages ?? [data];
         for (let i = 0; i < list.length; i++) {
           let rows: Record<string, string | boolean>[] = [];

@@ -134,6 +134,19 @@ describe('parseBounce', () => {
     ]);
   });
 
+  it.each(['postfix-dsn.eml', 'exim.eml', 'exchange-quoted-to.eml', 'arf-complaint.eml'])(
+    'reads %s the same with CRLF and with bare CR line ends (classic Mac tools) as with LF',
+    async (file) => {
+      const lf = fixture(file).toString('latin1').replace(/\r\n/g, '\n');
+      const want = await parseBounce(Buffer.from(lf, 'latin1'));
+      expect(want.length).toBeGreaterThan(0);
+      for (const eol of ['\r\n', '\r']) {
+        const got = await parseBounce(Buffer.from(lf.replace(/\n/g, eol), 'latin1'));
+        expect(got).toEqual(want);
+      }
+    },
+  );
+
   it('accepts a string as well as a Buffer', async () => {
     const rs = await parseBounce(fixture('qmail.eml').toString('utf8'));
     expect(rs[0]!.recipient).toBe('nobody@receiver.test');

@@ -46,6 +46,22 @@ describe('mailroom bounce', () => {
     expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file)).toEqual(['box#1', 'box#2']);
   });
 
+  it('splits an mbox whose lines end in a bare CR', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mailroom-'));
+    const mbox = path.join(dir, 'macbox');
+    const a = readFileSync(path.join(fixtures, 'qmail.eml'), 'utf8');
+    const b = readFileSync(path.join(fixtures, 'exim.eml'), 'utf8');
+    const text = `From MAILER-DAEMON Mon Mar  3 10:00:00 2025\n${a}\nFrom MAILER-DAEMON Mon Mar  3 10:00:01 2025\n${b}`;
+    writeFileSync(mbox, text.replace(/\r?\n/g, '\r'));
+    const { code, out } = await run(['bounce', mbox, '--path-prefix', `${dir}/`]);
+    expect(code).toBe(0);
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { file: string; results: { recipient: string }[] });
+    expect(rows.map((r) => [r.file, r.results.map((x) => x.recipient)])).toEqual([
+      ['macbox#1', ['nobody@receiver.test']],
+      ['macbox#2', ['over@receiver.test']],
+    ]);
+  });
+
   it('reports unreadable paths and exits 1', async () => {
     const { code, err, out } = await run(['bounce', '/nonexistent/mailroom/path']);
     expect(code).toBe(1);
