@@ -14,11 +14,16 @@ import type { BounceReason } from '../core/classification.types.js';
 export class ReasonMatcher {
   private readonly res: RegExp[] = [];
   private readonly reasons: BounceReason[] = [];
-  private readonly priority: number[] = [];
-  /** Per alternative: the ids of the needs (word plus boundary rule) a matching text must contain. */
-  private readonly needs: Int32Array[] = [];
-  /** Per need: the alternatives filed under it. */
-  private readonly keyed: number[][] = [];
+  private priority = new Int32Array(0);
+  /**
+   * Per alternative: the ids of the needs (word plus boundary rule) a matching text must contain
+   * besides the one it is filed under, as `needList[needStart[id] .. needStart[id + 1])`.
+   */
+  private needStart = new Int32Array(1);
+  private needList = new Int32Array(0);
+  /** Per need: the alternatives filed under it, as `keyList[keyStart[need] .. keyStart[need + 1])`. */
+  private keyStart = new Int32Array(1);
+  private keyList = new Int32Array(0);
   /** Per need: bit 1 if a non-word character (or the start) must precede the word, bit 2 if one must follow. */
   private needEdges = new Uint8Array(0);
   private needLength = new Int32Array(0);
@@ -49,7 +54,6 @@ export class ReasonMatcher {
         needIds.set(k, id);
         needWords.push(l.word);
         edges.push(e);
-        this.keyed.push([]);
       }
       return id;
     };
@@ -68,17 +72,21 @@ export class ReasonMatcher {
       return frequency.get(w)! + (COMMON_WORDS.has(w) ? 1000 : 0) - w.length / 100;
     };
     const always: number[] = [];
+    const keyed: number[][] = needWords.map(() => []);
+    const rest: number[][] = [];
     for (const a of alternatives) {
       const id = this.res.length;
       this.res.push(new RegExp(a.source));
       this.reasons.push(a.reason);
-      this.priority.push(a.rank);
-      // The rarest word first: it rules the alternative out soonest.
+      // Filed under its rarest word; the others are checked rarest first, as they rule it out soonest.
       const needs = [...new Set(a.needs)].sort((x, y) => cost(x) - cost(y));
-      this.needs.push(Int32Array.from(needs));
+      rest.push(needs.slice(1));
       if (needs.length === 0) always.push(id);
-      else this.keyed[needs[0]!]!.push(id);
+      else keyed[needs[0]!]!.push(id);
     }
+    this.priority = Int32Array.from(alternatives, (a) => a.rank);
+    [this.needStart, this.needList] = flatten(rest);
+    [this.keyStart, this.keyList] = flatten(keyed);
     this.needEdges = Uint8Array.from(edges);
     this.needLength = Int32Array.from(needWords, (w) => w.length);
     this.present = new Int32Array((needWords.length + 31) >>> 5);
@@ -161,10 +169,11 @@ export class ReasonMatcher {
         if ((edges & 2) !== 0 && end + 1 < text.length && symbolOf(text.charCodeAt(end + 1)) !== 0) continue;
       }
       present[id >>> 5]! |= bit;
-      const ids = this.keyed[id]!;
+      const keyList = this.keyList;
       const cand = this.candBits;
-      for (let j = 0; j < ids.length; j++) {
-        const a = ids[j]!;
+      const last = this.keyStart[id + 1]!;
+      for (let j = this.keyStart[id]!; j < last; j++) {
+        const a = keyList[j]!;
         cand[a >>> 5]! |= 1 << (a & 31);
       }
     }
@@ -194,6 +203,8 @@ export class ReasonMatcher {
     // Alternatives are numbered in reason order, so the set bits read from the lowest up are the
     // candidates in priority order.
     const present = this.present;
+    const needStart = this.needStart;
+    const needList = this.needList;
     let result: BounceReason | undefined;
     let rejectedRank = -1;
     for (let w = 0; w < bits.length && result === undefined; w++) {
@@ -206,10 +217,10 @@ export class ReasonMatcher {
         const id = (w << 5) + 31 - Math.clz32(low);
         const rank = this.priority[id]!;
         if (rank === rejectedRank) continue;
-        const needs = this.needs[id]!;
         let missing = false;
-        for (let k = 1; k < needs.length; k++) {
-          const nd = needs[k]!;
+        const last = needStart[id + 1]!;
+        for (let k = needStart[id]!; k < last; k++) {
+          const nd = needList[k]!;
           if ((present[nd >>> 5]! & (1 << (nd & 31))) === 0) {
             missing = true;
             break;
@@ -228,6 +239,15 @@ export class ReasonMatcher {
     present.fill(0);
     return result;
   }
+}
+
+/** Lists of ids as one array and the offset of each list: `[start, list]`, list i at `start[i] .. start[i + 1]`. */
+function flatten(lists: readonly number[][]): [Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>] {
+  const start = new Int32Array(lists.length + 1);
+  lists.forEach((l, i) => {
+    start[i + 1] = start[i]! + l.length;
+  });
+  return [start, Int32Array.from(lists.flat())];
 }
 
 /** Symbols of the automaton: a–z are 1–26, 0–9 are 27–36, anything else 0 (it ends every word). */
