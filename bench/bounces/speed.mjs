@@ -90,6 +90,22 @@ for (let r = 0; r < ROUNDS; r++) {
   runs.mailparserStream.push(await measure(mailparser, files.length));
   runs.simpleParser.push(await measure(simple, files.length));
 }
+// Reports about many recipients: the time per recipient at 1,000 and at 16,000 should be about the
+// same (a parser that rereads the whole report for each recipient grows with the square).
+const bigReport = (n) => {
+  const addrs = Array.from({ length: n }, (_, i) => `user${i}@receiver.test`);
+  return Buffer.from(`From: MAILER-DAEMON@mx.sender.test\nSubject: failure notice\n\n${addrs.map((a) => `<${a}>:\n550 5.1.1 no such user\n`).join('\n')}`);
+};
+const perRecipientUs = async (n) => {
+  const b = bigReport(n);
+  await parseBounce(b);
+  const t0 = performance.now();
+  const r = await parseBounce(b);
+  if (r.length !== n) throw new Error(`expected ${n} results, got ${r.length}`);
+  return Math.round(((performance.now() - t0) * 1000) / n * 10) / 10;
+};
+const large = { usPerRecipientAt1000: await perRecipientUs(1000), usPerRecipientAt16000: await perRecipientUs(16000) };
+
 const summary = (list) => {
   const by = (k) => list.map((x) => x[k]).sort((a, b) => a - b);
   const mid = (a) => a[Math.floor(a.length / 2)];
@@ -107,5 +123,6 @@ console.log(JSON.stringify({
   parseBounce: summary(runs.parseBounce),
   mailparserStream: summary(runs.mailparserStream),
   simpleParser: summary(runs.simpleParser),
+  largeReports: large,
   sink: sink > 0,
 }, null, 1));

@@ -12,12 +12,9 @@ export function firstAddress(text: string | undefined): string | undefined {
 
 /** Every e-mail address in `text`, lower case, in order, without duplicates. */
 export function allAddresses(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(ADDRESS_G)) {
-    const a = cleanAddress(m[0]);
-    if (!out.includes(a)) out.push(a);
-  }
-  return out;
+  const out = new Set<string>();
+  for (const m of text.matchAll(ADDRESS_G)) out.add(cleanAddress(m[0]));
+  return [...out];
 }
 
 export function cleanAddress(a: string): string {

@@ -28,7 +28,7 @@ export const feedbackReader: BounceFormatReader = {
   read(mail: ParsedMail) {
     if (mail.feedbackReport !== undefined || mail.reportType === 'feedback-report') {
       const fields = parseFields(mail.feedbackReport ?? '');
-      const rcpts: string[] = [];
+      const rcpts = new Set<string>();
       let feedbackType: string | undefined;
       let arrivalDate: string | undefined;
       let reportingMta: string | undefined;
@@ -36,19 +36,19 @@ export const feedbackReader: BounceFormatReader = {
       for (const { name, value } of fields) {
         if (name === 'original-rcpt-to') {
           const a = addressOfTyped(value);
-          if (a && !rcpts.includes(a)) rcpts.push(a);
+          if (a) rcpts.add(a);
         } else if (name === 'feedback-type') feedbackType = value.toLowerCase();
         else if (name === 'arrival-date' || name === 'received-date') arrivalDate = value;
         else if (name === 'reporting-mta') reportingMta = value.split(';').pop()?.trim();
         else if (name === 'removal-recipient') removal = addressOfTyped(value);
       }
-      if (rcpts.length === 0) rcpts.push(...originalRecipients(mail.original));
-      if (rcpts.length === 0 && removal) rcpts.push(removal);
+      if (rcpts.size === 0) for (const a of originalRecipients(mail.original)) rcpts.add(a);
+      if (rcpts.size === 0 && removal) rcpts.add(removal);
       const firstLine = mail.text.split('\n').find((l) => l.trim().length > 0)?.trim();
       const info = { feedbackType, arrivalDate, reportingMta, diagnostic: firstLine };
       // A complaint whose report names nobody still says a complaint happened.
-      if (rcpts.length === 0) return [complaint('', info)];
-      return rcpts.map((r) => complaint(r, info));
+      if (rcpts.size === 0) return [complaint('', info)];
+      return Array.from(rcpts, (r) => complaint(r, info));
     }
     if (/complaint about message from/i.test(mail.subject) && mail.original !== undefined) {
       return originalRecipients(mail.original).map((r) => complaint(r, { diagnostic: mail.subject }));

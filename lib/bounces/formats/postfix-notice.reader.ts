@@ -7,12 +7,12 @@ function originalRecipients(mail: ParsedMail): string[] {
   if (!src) return [];
   const end = src.search(/\r?\n\r?\n/);
   const head = (end < 0 ? src : src.slice(0, end)).replace(/\r\n/g, '\n');
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const name of ['to', 'cc']) {
     const v = fieldIn(head, name);
-    if (v) for (const a of allAddresses(v)) if (!isSystemAddress(a) && !out.includes(a)) out.push(a);
+    if (v) for (const a of allAddresses(v)) if (!isSystemAddress(a)) out.add(a);
   }
-  return out;
+  return [...out];
 }
 
 const REPORT_UNAVAILABLE = /^[ \t]*-{2,}[ \t]*delivery report unavailable[ \t]*-{2,}/im;

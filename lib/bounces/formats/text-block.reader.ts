@@ -22,6 +22,8 @@ import {
 
 const LEAD = String.raw`^[ \t>*•-]*(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?(?:([^:\n@<>"]{1,48}?)[ \t]*:[ \t]*)?"?<?(${ADDRESS_RE.source})(?![\w-]|\.[\w-])>?"?`;
 const ADDRESS_LINE = new RegExp(`${LEAD}(?=$|[ \\t]*(?:[:.(,;\\-\\[]|\\.\\.\\.|$|\\s+[(<]|\\s+(?:said|failed|has|was|is|on|-)\\b|\\s+(?=[^\\n]*\\b(?:[245]\\d\\d|error|invalid|unknown|rejected|denied|not found|full)\\b)))(.*)$`, 'i');
+/** How many lines after a quoted header the refused recipients are looked for (they follow within a few). */
+const QUOTE_REACH = 200;
 /** A header line of a quoted message (`To: …`, `Cc: …`) rather than a line of the report. */
 const QUOTED_HEADER = /^\s*(?:to|cc|bcc|from|reply-to|sender|return-path)\s*:/i;
 /** Labels that only say "this is the address" (their words are not part of the diagnostic). */
@@ -50,12 +52,28 @@ function remoteHostIn(text: string): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
+/**
+ * What the whole report says, for the recipients whose own lines do not: worked out once per report,
+ * as a report may list thousands of recipients.
+ */
+let reportText: string | undefined;
+let reportSquashed = '';
+let reportCommand: string | undefined;
+
+function readReport(whole: string): void {
+  if (whole === reportText) return;
+  reportText = whole;
+  reportSquashed = squash(whole);
+  reportCommand = commandIn(whole);
+}
+
 function finding(recipient: string, diagnostic: string, whole: string): Finding {
   const diag = squash(diagnostic);
   const f: Finding = { recipient };
   if (isLocalUnknown(diagnostic)) f.hint = 'userunknown';
   if (diag.length > 0) f.diagnostic = diag;
-  const source = diag.length > 0 ? diag : squash(whole);
+  readReport(whole);
+  const source = diag.length > 0 ? diag : reportSquashed;
   let r = replyIn(source);
   // Sendmail writes its own code before the address and the remote's after it: "554 <a@b>... 550 Host unknown".
   const inner = /^[245]\d\d[ -][^ ]*@[^ ]*\s+(?:\.\.\.\s*)?(.*)$/.exec(source);
@@ -66,7 +84,7 @@ function finding(recipient: string, diagnostic: string, whole: string): Finding 
   if (r.code !== undefined) f.replyCode = r.code;
   const st = statusIn(source, r.code !== undefined ? String(r.code)[0] : undefined) ?? statusIn(source);
   if (st) f.status = st;
-  const cmd = commandIn(diagnostic) ?? commandIn(whole);
+  const cmd = commandIn(diagnostic) ?? reportCommand;
   if (cmd) f.command = cmd;
   const host = remoteHostIn(diagnostic);
   if (host) f.remoteMta = host;
@@ -88,7 +106,7 @@ function indentOf(l: string): number {
 export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, allow?: ReadonlySet<string>, reporterDomain = ''): Finding[] {
   const lines = body.split('\n');
   const out: Finding[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Finding>();
   let explainedUntil = -1;
   let explainedIndent = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -114,7 +132,7 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
     // same address, or the one the message was finally refused for).
     if (
       /^(?:to|cc)$/i.test(label) && /^\s*(?:subject|sent|date)\s*:/i.test(lines[i + 1] ?? '')
-      && lines.some((l, k) => k > i + 1 && (l.toLowerCase().includes(addr) || ADDRESS_LINE.test(l) && !QUOTED_HEADER.test(l)))
+      && lines.slice(i + 2, i + 2 + QUOTE_REACH).some((l) => l.toLowerCase().includes(addr) || ADDRESS_LINE.test(l) && !QUOTED_HEADER.test(l))
     ) continue;
     const parts: string[] = [];
     // A reply that starts the line ("550 5.1.1 <a@b>: …", Yahoo's "550: <a@b>: …") is kept whole: how
@@ -149,13 +167,14 @@ export function readAddressBlocks(body: string, exclude: ReadonlySet<string>, al
     // what happened to this recipient, not another recipient.
     explainedUntil = j;
     explainedIndent = indentOf(line);
-    if (seen.has(addr)) {
-      const prev = out.find((f) => f.recipient === addr);
-      if (prev && !prev.diagnostic && parts.length > 0) Object.assign(prev, finding(addr, parts.join(' '), body));
+    const prev = seen.get(addr);
+    if (prev) {
+      if (!prev.diagnostic && parts.length > 0) Object.assign(prev, finding(addr, parts.join(' '), body));
       continue;
     }
-    seen.add(addr);
-    out.push(finding(addr, parts.join(' '), body));
+    const f = finding(addr, parts.join(' '), body);
+    seen.set(addr, f);
+    out.push(f);
   }
   return out;
 }
@@ -205,7 +224,7 @@ function originalRecipients(rest: string): Set<string> {
 export function failedRecipients(mail: ParsedMail): string[] {
   const v = mail.headers.get('x-failed-recipients');
   if (!v) return [];
-  return [...v.matchAll(new RegExp(ADDRESS_RE.source, 'g'))].map((m) => cleanAddress(m[0]));
+  return [...new Set(Array.from(v.matchAll(new RegExp(ADDRESS_RE.source, 'g')), (m) => cleanAddress(m[0])))];
 }
 
 export function excludedAddresses(mail: ParsedMail): Set<string> {
@@ -242,15 +261,13 @@ export const textBlockReader: BounceFormatReader = {
       // The header and the text name as many addresses and none in common: the same failures spelled
       // two ways (an address rewritten on the way). The text's spelling wins when it is the one the
       // returned message was addressed to, the address the sender knows.
-      const told = blocks.filter((x) => x.diagnostic || x.replyCode);
-      if (told.length === failed.length && !told.some((x) => failed.includes(x.recipient))) {
+      const told = new Map<string, Finding>();
+      for (const x of blocks) if ((x.diagnostic || x.replyCode) && !told.has(x.recipient)) told.set(x.recipient, x);
+      if (told.size === failed.length && !failed.some((a) => told.has(a))) {
         const original = originalRecipients(mail.text.slice(body.length));
-        if (told.every((x) => original.has(x.recipient)) && !failed.some((a) => original.has(a))) return told;
+        if ([...told.keys()].every((a) => original.has(a)) && !failed.some((a) => original.has(a))) return [...told.values()];
       }
-      return failed.map((a) => {
-        const b = blocks.find((x) => x.recipient === a && (x.diagnostic || x.replyCode));
-        return b ?? finding(a, diagAll, body);
-      });
+      return failed.map((a) => told.get(a) ?? finding(a, diagAll, body));
     }
     const withText = blocks.filter((f) => f.diagnostic || f.replyCode);
     if (withText.length > 0) {

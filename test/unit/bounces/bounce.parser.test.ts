@@ -147,6 +147,23 @@ describe('parseBounce', () => {
     },
   );
 
+  describe('a report about thousands of recipients', () => {
+    const N = 5000;
+    const addrs = Array.from({ length: N }, (_, i) => `user${i}@receiver.test`);
+    const reports: Record<string, string> = {
+      'plain text (qmail, Postfix text)': `From: MAILER-DAEMON@mx.sender.test\nSubject: failure notice\n\n${addrs.map((a) => `<${a}>:\n550 5.1.1 no such user\n`).join('\n')}`,
+      'Exim with X-Failed-Recipients': `From: Mail Delivery System <Mailer-Daemon@mx.sender.test>\nX-Failed-Recipients: ${addrs.join(',\n ')}\nSubject: Mail delivery failed: returning message to sender\n\nThe following address(es) failed:\n\n${addrs.map((a) => `  ${a}\n    SMTP error from remote mail server after RCPT TO:<${a}>:\n    550 5.1.1 no such user\n`).join('\n')}`,
+      'RFC 3464 with a text part naming each': `From: MAILER-DAEMON@mx.sender.test\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n--b\nContent-Type: text/plain\n\n${addrs.map((a) => `<${a}>: host mx.receiver.test said: 550 5.1.1 no such user (in reply to RCPT TO command)`).join('\n\n')}\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.sender.test\n\n${addrs.map((a) => `Final-Recipient: rfc822; ${a}\nAction: failed\nStatus: 5.1.1\n`).join('\n')}\n--b--\n`,
+      'ARF with one Original-Rcpt-To each': `From: fbl@isp.test\nSubject: complaint\nContent-Type: multipart/report; report-type=feedback-report; boundary="b"\n\n--b\nContent-Type: text/plain\n\nA complaint.\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\n${addrs.map((a) => `Original-Rcpt-To: ${a}`).join('\n')}\n--b--\n`,
+    };
+    it.each(Object.keys(reports))('%s: every recipient once, each classified', async (name) => {
+      const rs = await parseBounce(reports[name]!);
+      expect(rs.map((r) => r.recipient)).toEqual(addrs);
+      const reasons = new Set(rs.map((r) => r.classification.reason));
+      expect(reasons).toEqual(new Set([name.startsWith('ARF') ? 'feedback' : 'userunknown']));
+    });
+  });
+
   it('accepts a string as well as a Buffer', async () => {
     const rs = await parseBounce(fixture('qmail.eml').toString('utf8'));
     expect(rs[0]!.recipient).toBe('nobody@receiver.test');
