@@ -213,7 +213,10 @@ function originalTo(rest: string, exclude: ReadonlySet<string>): string | undefi
 /** Every address the To: and Cc: fields of the returned message's first header block name. */
 function originalRecipients(rest: string): Set<string> {
   const out = new Set<string>();
-  const head = rest.slice(0, Math.max(0, rest.search(/\n[ \t]*\n(?![ \t]*[\w-]+:)/)) || rest.length);
+  // The headers end at the first blank line that more header fields do not follow (a separator line
+  // and a blank line may come before them).
+  const end = rest.search(/\n[ \t]*\n(?![ \t]*[\w-]+:)/);
+  const head = end > 0 ? rest.slice(0, end) : rest;
   for (const m of head.matchAll(/^(?:to|cc):[ \t]*([^\n]*(?:\n[ \t]+[^\n]*)*)/gim)) {
     for (const a of m[1]!.matchAll(new RegExp(ADDRESS_RE.source, 'g'))) out.add(cleanAddress(a[0]));
   }
