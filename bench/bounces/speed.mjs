@@ -115,6 +115,7 @@ console.log(JSON.stringify({
   node: process.version,
   loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
   rounds: ROUNDS,
   secondsEach: SECONDS,
   corpusFiles: files.length,
