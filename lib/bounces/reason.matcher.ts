@@ -184,8 +184,12 @@ export class ReasonMatcher {
    * reason, or undefined. `text` must be lower case with white space collapsed.
    */
   find(text: string, accept: (reason: BounceReason) => BounceReason | undefined): BounceReason | undefined {
+    // The state of the previous call is overwritten first, so that nothing it left (an `accept` that
+    // threw, say) can reach this one.
     const bits = this.candBits;
     bits.set(this.alwaysBits);
+    const present = this.present;
+    present.fill(0);
     const next = this.next;
     const n = text.length;
     let state = 0;
@@ -202,7 +206,6 @@ export class ReasonMatcher {
     }
     // Alternatives are numbered in reason order, so the set bits read from the lowest up are the
     // candidates in priority order.
-    const present = this.present;
     const needStart = this.needStart;
     const needList = this.needList;
     let result: BounceReason | undefined;
@@ -235,8 +238,6 @@ export class ReasonMatcher {
         rejectedRank = rank;
       }
     }
-    if (result !== undefined) bits.fill(0);
-    present.fill(0);
     return result;
   }
 }

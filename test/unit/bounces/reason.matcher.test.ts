@@ -88,9 +88,13 @@ describe('ReasonMatcher', () => {
     expect(matched).toBeGreaterThan(500);
   });
 
-  it('leaves no state behind between calls', () => {
+  it('leaves no state behind between calls, even when accept throws', () => {
     const a = matcher.find(TEXTS[0]!, (r) => r);
     matcher.find(TEXTS[3]!, (r) => r);
     expect(matcher.find(TEXTS[0]!, (r) => r)).toBe(a);
+    expect(() => matcher.find(TEXTS[0]!, () => {
+      throw new Error('refused');
+    })).toThrow('refused');
+    for (const t of TEXTS) expect(matcher.find(t, (r) => r)).toBe(naive(t, (r) => r));
   });
 });
