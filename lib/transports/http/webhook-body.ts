@@ -9,3 +9,15 @@ export function readWebhookJson(body: unknown, provider: string): unknown {
     throw new WebhookPayloadError(`The ${provider} webhook body is not JSON.`, { cause });
   }
 }
+
+/** A field of a parsed webhook payload as text: strings as they are, finite numbers written out. */
+export function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** A field of a parsed webhook payload as an object; anything else (arrays, null) reads as empty. */
+export function obj(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}

@@ -7,7 +7,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { readWebhookJson } from '../../http/webhook-body.js';
+import { readWebhookJson, str, obj } from '../../http/webhook-body.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
 const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -76,16 +76,6 @@ export function verifyMailgunWebhook(rawBody: Buffer | string, options: MailgunW
     toleranceSeconds: options.toleranceSeconds,
     now,
   });
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** Mailgun's `reason` of a failed event, used when the reply text says nothing more precise. */

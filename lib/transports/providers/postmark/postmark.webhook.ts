@@ -8,7 +8,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { readWebhookJson } from '../../http/webhook-body.js';
+import { readWebhookJson, str } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /**
@@ -101,12 +101,6 @@ const TYPE_CODES: Record<number, string> = {
   100002: 'ManuallyDeactivated', 100003: 'Unconfirmed', 100006: 'Blocked', 100007: 'SMTPApiError',
   100008: 'InboundError', 100009: 'DMARCPolicy', 100010: 'TemplateRenderingFailed',
 };
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
-}
 
 /** `smtp;550 5.1.1 …` → `550 5.1.1 …`. */
 function replyText(details: string | undefined): string | undefined {

@@ -10,7 +10,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { readWebhookJson } from '../../http/webhook-body.js';
+import { readWebhookJson, str, obj } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
@@ -131,16 +131,6 @@ const EVENT_TYPES: Record<string, DeliveryEventType> = {
 
 /** The value a plain tag carries, since Resend tags are name/value pairs (see RESEND_TAG_VALUE). */
 const TAG_VALUE = 'true';
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
 
 function fromText(kind: DeliveryKind, recipient: string, text: string | undefined, fallback: BounceReason): Classification {
   const diagnostic = text?.trim() || undefined;

@@ -8,7 +8,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { readWebhookJson } from '../../http/webhook-body.js';
+import { readWebhookJson, str } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
@@ -198,12 +198,6 @@ function classificationOf(type: DeliveryEventType, e: Record<string, unknown>, r
     default:
       return undefined;
   }
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
 }
 
 function bracketed(id: string | undefined): string | undefined {

@@ -8,8 +8,8 @@ import {
   type DeliveryEventType,
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
-import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { MailerConfigurationError } from '../../../errors/mailer.error.js';
+import { MailerConfigurationError, WebhookPayloadError } from '../../../errors/mailer.error.js';
+import { str, obj } from '../../http/webhook-body.js';
 
 /** Seconds an SNS message's Timestamp may be away from the clock before it is refused as stale. */
 const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -246,16 +246,6 @@ export async function confirmSnsSubscription(message: SnsMessage, options: SesWe
   if (options.autoConfirm !== true) return { confirmed: false, reason: 'autoConfirm is off', subscribeUrl: url };
   await (options.confirmSubscription ?? defaultConfirmSubscription)(new URL(url));
   return { confirmed: true };
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 function list(v: unknown): unknown[] {
