@@ -53,18 +53,30 @@ function remoteHostIn(text: string): string | undefined {
 }
 
 /**
- * What the whole report says, for the recipients whose own lines do not: worked out once per report,
- * as a report may list thousands of recipients.
+ * What the whole report says, for the recipients whose own lines do not: worked out at most once per
+ * report (a report may list thousands of recipients), and only when some recipient needs it.
  */
 let reportText: string | undefined;
-let reportSquashed = '';
-let reportCommand: string | undefined;
+let reportSquashed: string | undefined;
+/** null: not looked for yet in `reportText`. */
+let reportCommand: string | undefined | null = null;
 
-function readReport(whole: string): void {
+function sameReport(whole: string): void {
   if (whole === reportText) return;
   reportText = whole;
-  reportSquashed = squash(whole);
-  reportCommand = commandIn(whole);
+  reportSquashed = undefined;
+  reportCommand = null;
+}
+
+function squashedReport(whole: string): string {
+  sameReport(whole);
+  return (reportSquashed ??= squash(whole));
+}
+
+function commandOfReport(whole: string): string | undefined {
+  sameReport(whole);
+  if (reportCommand === null) reportCommand = commandIn(whole);
+  return reportCommand;
 }
 
 function finding(recipient: string, diagnostic: string, whole: string): Finding {
@@ -72,8 +84,7 @@ function finding(recipient: string, diagnostic: string, whole: string): Finding 
   const f: Finding = { recipient };
   if (isLocalUnknown(diagnostic)) f.hint = 'userunknown';
   if (diag.length > 0) f.diagnostic = diag;
-  readReport(whole);
-  const source = diag.length > 0 ? diag : reportSquashed;
+  const source = diag.length > 0 ? diag : squashedReport(whole);
   let r = replyIn(source);
   // Sendmail writes its own code before the address and the remote's after it: "554 <a@b>... 550 Host unknown".
   const inner = /^[245]\d\d[ -][^ ]*@[^ ]*\s+(?:\.\.\.\s*)?(.*)$/.exec(source);
@@ -84,7 +95,7 @@ function finding(recipient: string, diagnostic: string, whole: string): Finding 
   if (r.code !== undefined) f.replyCode = r.code;
   const st = statusIn(source, r.code !== undefined ? String(r.code)[0] : undefined) ?? statusIn(source);
   if (st) f.status = st;
-  const cmd = commandIn(diagnostic) ?? reportCommand;
+  const cmd = commandIn(diagnostic) ?? commandOfReport(whole);
   if (cmd) f.command = cmd;
   const host = remoteHostIn(diagnostic);
   if (host) f.remoteMta = host;
