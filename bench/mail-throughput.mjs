@@ -17,7 +17,7 @@ import Handlebars from 'handlebars';
 import nodemailer from 'nodemailer';
 import { MailerModule as IncumbentModule, MailerService as IncumbentService } from '@nestjs-modules/mailer';
 import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.adapter';
-import { HandlebarsRenderer, MailerModule, MailerService } from '../dist/index.js';
+import { HandlebarsRenderer, MailerModule, MailerService } from 'nestjs-mailroom';
 import { startSinkProcess } from './support/sink.mjs';
 import { receiptContext } from './support/receipt.mjs';
 

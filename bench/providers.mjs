@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MailerModule, MailerService, PostmarkTransport } from '../dist/index.js';
+import { MailerModule, MailerService, PostmarkTransport } from 'nestjs-mailroom';
 import { startPostmarkFake } from './support/postmark-fake.mjs';
 
 const MAILS = Number(process.env.BENCH_MAILS ?? 1000);

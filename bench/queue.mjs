@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { MailerModule, MailerQueue, MailerQueueModule, MailerService } from '../dist/index.js';
+import { MailerModule, MailerQueue, MailerQueueModule, MailerService } from 'nestjs-mailroom';
 import { startSinkProcess } from './support/sink.mjs';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

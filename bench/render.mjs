@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { inline } from '@css-inline/css-inline';
 import Handlebars from 'handlebars';
 import { compile } from 'html-to-text';
-import { HandlebarsRenderer } from '../dist/index.js';
+import { HandlebarsRenderer } from 'nestjs-mailroom';
 import { receiptContext } from './support/receipt.mjs';
 
 const TEMPLATES = fileURLToPath(new URL('../sample-app/templates', import.meta.url));

@@ -1,6 +1,6 @@
 // Throughput of the SMTP reply classifier and of the bounce parser, on one core.
-//   node bench/bounces/speed.mjs            (uses dist/; build first with tsc -p tsconfig.build.json)
-//   MAILROOM_DIST=/path/to/dist CORPUS_DIR=/path/to/corpora/bounces node bench/bounces/speed.mjs
+//   node bench/bounces/speed.mjs            (the built package; build first with npm run build)
+//   MAILROOM_ENTRY=/path/to/other/build/index.js CORPUS_DIR=/path/to/corpora/bounces node bench/bounces/speed.mjs
 //   SECONDS=2 ROUNDS=5 (each round runs every measurement once, for SECONDS each; the best round counts)
 //
 // The machines this runs on are shared, so a single run is at the mercy of the other jobs: the
@@ -12,9 +12,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dist = process.env.MAILROOM_DIST ?? path.join(repo, 'dist');
 const corpus = process.env.CORPUS_DIR ?? path.join(repo, '../shared/corpora/bounces');
-const { classifySmtpReply, parseBounce } = await import(pathToFileURL(path.join(dist, 'bounces/index.js')).href);
+const { classifySmtpReply, parseBounce } = await import(process.env.MAILROOM_ENTRY ? pathToFileURL(process.env.MAILROOM_ENTRY).href : 'nestjs-mailroom');
 const { MailParser, simpleParser } = await import('mailparser');
 const SECONDS = Number(process.env.SECONDS ?? 2);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 import { promises as fs, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isHardBounce, parseBounce } from '../bounces/index.js';
 import { withLineFeeds } from '../bounces/mime.reader.js';
 import type { BounceResult } from '../bounces/index.js';
 
-const USAGE = `Usage: mailroom bounce <file|dir>... [--path-prefix P]
+const USAGE = `Usage: nestjs-mailroom bounce <file|dir|->... [--path-prefix P]
 
 Parses bounce, complaint and auto-reply e-mails and prints one JSON line per input file:
   {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
 
-A directory is walked recursively. A file in mbox format (starting with "From ") is split into its
-messages, printed as "<file>#<n>" (n from 1).
+A directory is walked recursively; "-" reads one message (or an mbox) from standard input. A file in
+mbox format (starting with "From ") is split into its messages, printed as "<file>#<n>" (n from 1).
+The command is also installed as "mailroom".
 
 Options:
   --path-prefix P   remove P from the start of every printed file name
+  -V, --version     print the version
   -h, --help        show this help
 
 Exit codes: 0 every input was read; 1 some path could not be read (reported on stderr); 2 usage error.
@@ -24,6 +27,11 @@ Exit codes: 0 every input was read; 1 some path could not be read (reported on s
 interface Options {
   paths: string[];
   prefix: string;
+}
+
+/** The installed package's version, read through the package's own name (its exports allow it). */
+function version(): string {
+  return (createRequire(import.meta.url)('nestjs-mailroom/package.json') as { version: string }).version;
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
@@ -60,7 +68,20 @@ export function toRow(r: BounceResult): Record<string, string | boolean> {
   };
 }
 
+/** The name standard input goes by, as an argument and in the output. */
+const STDIN = '-';
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 async function* walk(p: string): AsyncGenerator<string> {
+  if (p === STDIN) {
+    yield p;
+    return;
+  }
   const st = await fs.stat(p);
   if (!st.isDirectory()) {
     yield p;
@@ -102,7 +123,12 @@ export async function main(
   argv: readonly string[],
   out: (s: string) => void = (s) => process.stdout.write(s),
   err: (s: string) => void = (s) => process.stderr.write(s),
+  stdin: () => Promise<Buffer> = readStdin,
 ): Promise<number> {
+  if (argv[0] === '-V' || argv[0] === '--version') {
+    out(`${version()}\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) {
     (argv.length === 0 ? err : out)(USAGE);
     return argv.length === 0 ? 2 : 0;
@@ -123,7 +149,7 @@ export async function main(
       for await (const file of walk(root)) {
         let data: Buffer;
         try {
-          data = await fs.readFile(file);
+          data = file === STDIN ? await stdin() : await fs.readFile(file);
         } catch (e) {
           failed = true;
           err(`mailroom: cannot read ${file}: ${(e as Error).message}\n`);
@@ -165,6 +191,12 @@ function invokedDirectly(): boolean {
   }
 }
 if (invokedDirectly()) {
+  // A reader that stops early (`nestjs-mailroom bounce dir | head -1`) closes the pipe: stop there,
+  // quietly, as command-line tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

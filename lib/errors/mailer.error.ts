@@ -13,6 +13,9 @@ export type MailerErrorCode =
   | 'MAILER_UNSUPPORTED_FEATURE'
   | 'MAILER_WEBHOOK_PAYLOAD';
 
+/** Marks an error as this package's, whichever of its builds (ES module or CommonJS) made it. */
+const BRAND = Symbol.for('nestjs-mailroom.error');
+
 /** Base of every error this package throws; `code` is stable across versions. */
 export abstract class MailerError extends Error {
   abstract readonly code: MailerErrorCode;
@@ -20,6 +23,22 @@ export abstract class MailerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(redact(message), options);
     this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * `instanceof` also holds for an error made by the other build of this package, when an
+   * application loads both the ES module and the CommonJS copy (say, its code one and a library
+   * the other): the classes differ, so the check goes by the class names along the error's
+   * prototype chain.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
+    for (let proto = Object.getPrototypeOf(value) as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+      if ((proto as { constructor?: { name?: string } }).constructor?.name === this.name) return true;
+    }
+    return false;
   }
 }
 
@@ -158,6 +177,12 @@ export class TransportError extends MailerError {
   }
 }
 
+/** True for every error this package throws (from either of its builds). */
 export function isMailerError(error: unknown): error is MailerError {
   return error instanceof MailerError;
+}
+
+/** True for a failure of a transport: the error `send()` rejects with when the mail did not go out. */
+export function isTransportError(error: unknown): error is TransportError {
+  return error instanceof TransportError;
 }

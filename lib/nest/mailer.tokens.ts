@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 
 /** The resolved runtime (transports, renderer); internal. */
-export const MAILER_RUNTIME = Symbol('nestjs-mailroom:runtime');
+export const MAILER_RUNTIME = Symbol.for('nestjs-mailroom:runtime');
 
 /** Injection token of the mailer bound to a transport name. */
 export function getMailerToken(transport: string): string {

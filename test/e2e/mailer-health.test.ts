@@ -3,9 +3,8 @@ import { ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  importTerminus, MailerConfigurationError, MailerHealthIndicator, MailerModule, MailerService,
-} from '../../lib/index.js';
+import { MailerConfigurationError, MailerHealthIndicator, MailerModule, MailerService } from '../../lib/index.js';
+import { importTerminus } from '../../lib/nest/mailer.health.js';
 import { POSTMARK_TOKEN, PostmarkFake } from '../support/provider-fakes/index.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 

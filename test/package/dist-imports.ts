@@ -26,6 +26,14 @@ function isCommentLine(text: string, index: number): boolean {
   return /^\s*(?:\*|\/\/|\/\*)/.test(text.slice(start, index));
 }
 
+// tsc's CommonJS output turns `await import('x')` into `Promise.resolve().then(() => __importStar(require('x')))`:
+// still loaded only when that line runs.
+const LOWERED_IMPORT = /Promise\.resolve\(\)\.then\(\(\)\s*=>\s*(?:__importStar\(|__importDefault\()?$/;
+
+function lazyRequire(text: string, index: number, kind: ImportKind): ImportKind {
+  return kind === 'require' && LOWERED_IMPORT.test(text.slice(Math.max(0, index - 80), index)) ? 'dynamic' : kind;
+}
+
 export function listFiles(dir: string, accept: (name: string) => boolean): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -46,7 +54,7 @@ export function scanImports(dir: string, accept: (name: string) => boolean): Imp
       for (const match of text.matchAll(pattern)) {
         const at = match.index + match[0].indexOf(match[2]!);
         if (kind !== 'static' && kind !== 'reference' && isCommentLine(text, match.index)) continue;
-        sites.push({ file, line: text.slice(0, at).split('\n').length, specifier: match[2]!, kind });
+        sites.push({ file, line: text.slice(0, at).split('\n').length, specifier: match[2]!, kind: lazyRequire(text, match.index, kind) });
       }
     }
   }

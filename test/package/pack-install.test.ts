@@ -1,24 +1,32 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink } from '../support/smtp-sink.js';
-import { RECIPIENT, SENDER, writeConsumerApp, type ConsumerApp } from './consumer-app.js';
 import { formatSite, isBuiltin, listFiles, packageOf, scanImports, type ImportSite } from './dist-imports.js';
+import { childEnv, copyApp, PACKAGE_APPS, readTestReport, RECIPIENT, SENDER, type PackageApp } from './package-apps.js';
+import { declaredExports, MANIFEST_PATH, readManifest, sorted, type PublicApiManifest } from './public-api.js';
 import { describeFailure, runCommand, succeeded, type CommandResult } from './run-command.js';
 
-// Packs the package as `npm publish` would, installs the tarball from the registry's point of view
-// into two throwaway applications and boots them, so a missing dependency, a broken `exports` map
-// or a module-format problem fails here rather than for a user.
+// Packs the package as `npm publish` would, installs the tarball into applications shaped like the
+// ones `nest new` makes (Nest 11 CommonJS tested with Jest, Nest 12 ESM tested with Vitest), runs
+// their own test suites under Node 20 and the current LTS, and boots them against a real SMTP
+// server, so a missing dependency, a broken `exports` map or a module-format problem fails here
+// rather than for a user.
 
 interface Manifest {
   name: string;
   version: string;
+  license?: string;
   main?: string;
   types?: string;
   bin?: string | Record<string, string>;
-  exports?: unknown;
+  exports?: Record<string, unknown>;
+  engines?: Record<string, string>;
+  repository?: unknown;
+  homepage?: string;
+  bugs?: unknown;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -30,14 +38,21 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 /** Peers every Nest application already has; they must never be bundled as dependencies. */
 const HOST_PEERS = ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata'];
+/** The builds and the lib/ folders each leaves out. */
+const BUILDS = [
+  { dir: 'dist/esm', without: [] as string[] },
+  { dir: 'dist/cjs', without: ['cli/'] },
+];
+/** The second Node of the matrix: the current LTS, from the `node` package on npm. */
+const SECOND_NODE = 24;
 
 // Generous ceilings that still catch an accidentally shipped fixture corpus or node_modules.
-const MAX_TARBALL_BYTES = 1_000_000;
-const MAX_UNPACKED_BYTES = 5_000_000;
+const MAX_TARBALL_BYTES = 1_500_000;
+const MAX_UNPACKED_BYTES = 8_000_000;
 
 const PACK_TIMEOUT = 180_000;
 const INSTALL_TIMEOUT = 300_000;
-const APP_TIMEOUT = 60_000;
+const RUN_TIMEOUT = 120_000;
 
 let work = '';
 let tarball = '';
@@ -46,12 +61,8 @@ let pack: CommandResult | undefined;
 let packed = '';
 let entries: string[] = [];
 let packedManifest: Manifest;
-const installs = new Map<ConsumerApp, CommandResult>();
-
-const apps: ConsumerApp[] = [
-  { label: 'Nest 12 ESM app', nest: 12, module: 'esm', dir: '', entry: 'app.mjs', shop: 'Mailroom ESM' },
-  { label: 'Nest 11 CommonJS app', nest: 11, module: 'commonjs', dir: '', entry: 'app.cjs', shop: 'Mailroom CJS' },
-];
+const installs = new Map<PackageApp, CommandResult>();
+let nodes: Array<{ label: string; bin: string }> = [];
 
 function optionalPeers(m: Manifest): string[] {
   return Object.entries(m.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([name]) => name);
@@ -66,14 +77,60 @@ function readJson<T>(path: string): T {
 }
 
 function majorOf(version: string): number {
-  return Number(version.split('.')[0]);
+  return Number(version.replace(/^v/, '').split('.')[0]);
 }
 
-async function mustRun(what: string, file: string, args: string[], cwd: string, timeout: number): Promise<CommandResult> {
-  const result = await runCommand(file, args, { cwd, timeout });
+async function mustRun(what: string, file: string, args: string[], cwd: string, timeout: number, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
+  const result = await runCommand(file, args, { cwd, timeout, env });
   if (!succeeded(result)) throw new Error(describeFailure(what, result));
   return result;
 }
+
+/** The path of a Node binary of the given major version: npm's `node` package, fetched once. */
+async function locateNode(major: number): Promise<string> {
+  const result = await runCommand('npm', ['exec', '--yes', `--package=node@${major}`, '--', 'node', '-p', 'process.execPath'], {
+    cwd: work,
+    timeout: INSTALL_TIMEOUT,
+    env: childEnv(),
+  });
+  if (!succeeded(result)) {
+    throw new Error(describeFailure(`Node ${major} for the test matrix could not be fetched from npm (the \`node\` package)`, result));
+  }
+  return result.stdout.trim().split(/\r?\n/).pop()!;
+}
+
+/** Entry points of the exports map (`.`, `./webhooks`, …) as the names an application imports. */
+function entryPoints(m: Manifest): string[] {
+  return Object.keys(m.exports ?? {})
+    .filter((key) => key !== './package.json')
+    .map((key) => (key === '.' ? m.name : `${m.name}/${key.slice(2)}`));
+}
+
+function assertInstalled(app: PackageApp): void {
+  const install = installs.get(app);
+  if (!install) throw new Error(`${app.label} was not installed (see the beforeAll failure).`);
+  const output = `${install.stdout}\n${install.stderr}`;
+  if (!succeeded(install)) {
+    const hint = /ERESOLVE/.test(output)
+      ? `npm could not satisfy ${manifest.name}'s peerDependencies with Nest ${app.nest}: they must accept ^11 || ^12.`
+      : undefined;
+    throw new Error(describeFailure(`Installing the tarball into the ${app.label} failed`, install, hint));
+  }
+  if (/ERESOLVE|peer dep(?:endency)? missing|invalid peer/i.test(output)) {
+    throw new Error(describeFailure(`Installing into the ${app.label} printed peer dependency warnings`, install));
+  }
+  const modules = join(app.dir, 'node_modules');
+  const nest = readJson<Manifest>(join(modules, '@nestjs/core/package.json'));
+  expect(majorOf(nest.version), `the ${app.label} should run on Nest ${app.nest}`).toBe(app.nest);
+  const installed = readJson<Manifest>(join(modules, manifest.name, 'package.json'));
+  expect(installed.version).toBe(manifest.version);
+  const nested = HOST_PEERS.filter((name) => existsSync(join(modules, manifest.name, 'node_modules', name)));
+  expect(nested, `${manifest.name} got its own copy of these, so Nest's injection would see two of them`).toEqual([]);
+  const pulledIn = optionalPeers(manifest).filter((name) => existsSync(join(modules, name)));
+  expect(pulledIn, 'optional peers installed although the app did not ask for them (peerDependenciesMeta.optional?)').toEqual([]);
+}
+
+const esmApp = (): PackageApp => PACKAGE_APPS.find((app) => app.module === 'esm')!;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mailroom-package-'));
@@ -83,7 +140,7 @@ beforeAll(async () => {
   // An explicit log level keeps the lifecycle banners that show the build ran, even under `npm test -s`.
   pack = await runCommand('npm', ['pack', '--loglevel=notice', '--pack-destination', packDir], { cwd: ROOT, timeout: PACK_TIMEOUT });
   if (!succeeded(pack)) {
-    throw new Error(describeFailure('npm pack failed (it runs the `prepare` script, which builds dist/)', pack));
+    throw new Error(describeFailure('npm pack failed (it runs the `prepack` script, which builds dist/)', pack));
   }
   const tarballs = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
   if (tarballs.length !== 1) {
@@ -99,17 +156,19 @@ beforeAll(async () => {
   packed = join(extractDir, 'package');
   packedManifest = readJson<Manifest>(join(packed, 'package.json'));
 
-  for (const app of apps) {
-    app.dir = join(work, `nest${app.nest}-${app.module}`);
-    writeConsumerApp(app, tarball);
-  }
-  // Both installs download Nest; running them side by side roughly halves the wait.
-  await Promise.all(apps.map(async (app) => {
-    installs.set(app, await runCommand('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], {
-      cwd: app.dir,
-      timeout: INSTALL_TIMEOUT,
-    }));
-  }));
+  for (const app of PACKAGE_APPS) copyApp(app, join(work, app.name), tarball);
+  // The installs download Nest and the test runners; side by side they take about half as long.
+  const [second] = await Promise.all([
+    locateNode(SECOND_NODE),
+    ...PACKAGE_APPS.map(async (app) => {
+      installs.set(app, await runCommand('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], {
+        cwd: app.dir,
+        timeout: INSTALL_TIMEOUT,
+        env: childEnv(),
+      }));
+    }),
+  ]);
+  nodes = [{ label: `Node ${majorOf(process.version)}`, bin: process.execPath }, { label: `Node ${SECOND_NODE}`, bin: second as string }];
 }, PACK_TIMEOUT + INSTALL_TIMEOUT + 120_000);
 
 afterAll(() => {
@@ -117,34 +176,38 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('is built by `npm pack` through the prepare (or prepack) script', () => {
+  it('is built by `npm pack` through the prepack script', () => {
     const lifecycle = (['prepare', 'prepack'] as const).find((name) => /\b(?:build|tsc)\b/.test(manifest.scripts?.[name] ?? ''));
     expect(lifecycle, 'package.json needs a `prepare` or `prepack` script that builds dist/').toBeDefined();
     const output = `${pack!.stdout}\n${pack!.stderr}`;
     expect(output, `npm pack did not run the ${lifecycle} script`).toContain(`> ${manifest.name}@${manifest.version} ${lifecycle}`);
   });
 
-  it('contains the build output and nothing from the repository that users do not need', () => {
+  it('contains both builds, the licence and the docs, and nothing users do not need', () => {
     const files = entries.filter((entry) => !entry.endsWith('/'));
-    for (const required of ['package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts']) {
-      expect(files, `${required} is missing from the tarball`).toContain(required);
+    for (const required of ['package.json', 'LICENSE', 'README.md', 'CHANGELOG.md', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']) {
+      expect(files, `${required} is missing from the tarball`).toContain(`package/${required}`);
     }
     const forbidden = files.filter((entry) =>
-      /^package\/(?:test|sample-app|bench|lib|coverage|node_modules|\.tmp)\//.test(entry)
+      /^package\/(?:test|sample-app|bench|lib|scripts|coverage|node_modules|\.tmp)\//.test(entry)
       || /\.tsbuildinfo$|\.tgz$|(?:^|\/)tsconfig[^/]*\.json$|(?:^|\/)vitest\.config\./.test(entry)
       || (/\.[cm]?ts$/.test(entry) && !/\.d\.[cm]?ts$/.test(entry)));
     expect(forbidden, 'files that should not be published').toEqual([]);
+    expect(readJson<{ type?: string }>(join(packed, 'dist/cjs/package.json')).type, 'dist/cjs must be marked CommonJS').toBe('commonjs');
   });
 
-  it('ships a compiled file for every source file and no leftovers from deleted sources', () => {
+  it('ships a compiled file for every source file in each build, and no leftovers from deleted sources', () => {
     const sources = listFiles(join(ROOT, 'lib'), (name) => /\.ts$/.test(name) && !/\.d\.ts$/.test(name))
       .map((path) => path.slice(join(ROOT, 'lib').length + 1).split('\\').join('/').replace(/\.ts$/, '.js'));
-    const compiled = entries
-      .filter((entry) => entry.startsWith('package/dist/') && entry.endsWith('.js'))
-      .map((entry) => entry.slice('package/dist/'.length));
-    expect(sources.filter((file) => !compiled.includes(file)), 'lib/ files without dist/ output').toEqual([]);
-    expect(compiled.filter((file) => !sources.includes(file)),
-      'dist/ files without a lib/ source (the build does not clear dist/ first?)').toEqual([]);
+    for (const build of BUILDS) {
+      const expected = sources.filter((file) => !build.without.some((prefix) => file.startsWith(prefix)));
+      const compiled = entries
+        .filter((entry) => entry.startsWith(`package/${build.dir}/`) && entry.endsWith('.js'))
+        .map((entry) => entry.slice(`package/${build.dir}/`.length));
+      expect(expected.filter((file) => !compiled.includes(file)), `lib/ files without ${build.dir}/ output`).toEqual([]);
+      expect(compiled.filter((file) => !expected.includes(file)),
+        `${build.dir}/ files without a lib/ source (the build does not clear dist/ first?)`).toEqual([]);
+    }
   });
 
   it('has a sane size', () => {
@@ -155,7 +218,18 @@ describe('the packed tarball', () => {
     expect(tarballBytes).toBeGreaterThan(1_000);
   });
 
-  it('points main, types, bin and every exports target at files that exist', () => {
+  it('gives every entry point an import and a require condition, each with its types, at files that exist', () => {
+    expect(packedManifest.exports, 'package.json needs an exports map').toBeTruthy();
+    for (const [key, target] of Object.entries(packedManifest.exports!)) {
+      if (key === './package.json') continue;
+      const conditions = target as Record<string, Record<string, string>>;
+      for (const condition of ['import', 'require']) {
+        expect(conditions[condition], `exports["${key}"] needs "${condition}": { types, default }`).toEqual({
+          types: expect.stringMatching(/\.d\.ts$/),
+          default: expect.stringMatching(/\.js$/),
+        });
+      }
+    }
     const targets: string[] = [];
     const walk = (value: unknown, where: string) => {
       if (typeof value === 'string') targets.push(`${where} → ${value}`);
@@ -167,12 +241,18 @@ describe('the packed tarball', () => {
     walk(packedManifest.main, 'main');
     walk(packedManifest.types, 'types');
     walk(packedManifest.bin, 'bin');
-    expect(packedManifest.exports, 'package.json needs an exports map').toBeTruthy();
-    const missing = targets.filter((target) => {
-      const path = target.split(' → ')[1]!;
-      return path.includes('*') ? false : !existsSync(join(packed, path));
-    });
+    const missing = targets.filter((target) => !existsSync(join(packed, target.split(' → ')[1]!)));
     expect(missing, 'package.json points at files the tarball does not contain').toEqual([]);
+  });
+
+  it('says where it comes from and what it runs on', () => {
+    expect(packedManifest.license).toBe('MIT');
+    expect(readFileSync(join(packed, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    expect(packedManifest.repository, 'repository').toBeTruthy();
+    expect(packedManifest.homepage, 'homepage').toBeTruthy();
+    expect(packedManifest.bugs, 'bugs').toBeTruthy();
+    // The matrix below runs Node 20 and the current LTS: the floor must be a Node 20.
+    expect(packedManifest.engines?.node).toMatch(/^>=\s*20\.\d+/);
   });
 
   it('declares Nest, rxjs and reflect-metadata as peers, never as dependencies, and every other peer as optional', () => {
@@ -185,10 +265,10 @@ describe('the packed tarball', () => {
     expect(required, 'peers npm would install into every app; mark them optional in peerDependenciesMeta').toEqual([]);
   });
 
-  it('imports at run time only declared dependencies, and optional peers only lazily', () => {
+  it.each(BUILDS)('imports at run time only declared dependencies, and optional peers only lazily ($dir)', ({ dir }) => {
     const known = declared(packedManifest);
     const optional = new Set(optionalPeers(packedManifest));
-    const sites = scanImports(join(packed, 'dist'), (name) => /\.[cm]?js$/.test(name));
+    const sites = scanImports(join(packed, dir), (name) => /\.[cm]?js$/.test(name));
     const undeclared: ImportSite[] = [];
     const eagerOptional: ImportSite[] = [];
     for (const site of sites) {
@@ -229,58 +309,155 @@ describe('the packed tarball', () => {
   });
 });
 
-function assertInstalled(app: ConsumerApp): void {
-  const install = installs.get(app);
-  if (!install) throw new Error(`${app.label} was not installed (see the beforeAll failure).`);
-  const output = `${install.stdout}\n${install.stderr}`;
-  if (!succeeded(install)) {
-    const hint = /ERESOLVE/.test(output)
-      ? `npm could not satisfy ${manifest.name}'s peerDependencies with Nest ${app.nest}: they must accept ^11 || ^12.`
-      : undefined;
-    throw new Error(describeFailure(`Installing the tarball into the ${app.label} failed`, install, hint));
-  }
-  if (/ERESOLVE|peer dep(?:endency)? missing|invalid peer/i.test(output)) {
-    throw new Error(describeFailure(`Installing into the ${app.label} printed peer dependency warnings`, install));
-  }
-
-  const modules = join(app.dir, 'node_modules');
-  const nest = readJson<Manifest>(join(modules, '@nestjs/core/package.json'));
-  expect(majorOf(nest.version), `the ${app.label} should run on Nest ${app.nest}`).toBe(app.nest);
-  const installed = readJson<Manifest>(join(modules, manifest.name, 'package.json'));
-  expect(installed.version).toBe(manifest.version);
-  const nested = HOST_PEERS.filter((name) => existsSync(join(modules, manifest.name, 'node_modules', name)));
-  expect(nested, `${manifest.name} got its own copy of these, so Nest's injection would see two of them`).toEqual([]);
-  const pulledIn = optionalPeers(manifest).filter((name) => existsSync(join(modules, name)));
-  expect(pulledIn, 'optional peers installed although the app did not ask for them (peerDependenciesMeta.optional?)').toEqual([]);
-}
-
-describe.each(apps)('$label', (app) => {
-  it('installs the tarball, boots and sends a templated mail over SMTP', async () => {
+describe('the public API', () => {
+  /** What every entry point exports, read from the installed package through import, require and the .d.ts of each build. */
+  async function exportedNames(): Promise<{ esm: PublicApiManifest; cjs: PublicApiManifest; esmTypes: PublicApiManifest; cjsTypes: PublicApiManifest }> {
+    const app = esmApp();
     assertInstalled(app);
+    const specifiers = entryPoints(packedManifest);
+    const script = [
+      "import { createRequire } from 'node:module';",
+      'const require = createRequire(import.meta.url);',
+      'const out = { esm: {}, cjs: {} };',
+      'for (const specifier of JSON.parse(process.env.SPECIFIERS)) {',
+      '  out.esm[specifier] = Object.keys(await import(specifier)).filter((k) => k !== "default").sort();',
+      '  out.cjs[specifier] = Object.keys(require(specifier)).filter((k) => k !== "__esModule").sort();',
+      '}',
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    const run = await mustRun('Listing the exported names', process.execPath, ['--input-type=module', '-e', script], app.dir, 30_000,
+      childEnv({ SPECIFIERS: JSON.stringify(specifiers) }));
+    const runtime = JSON.parse(run.stdout.trim()) as Record<'esm' | 'cjs', Record<string, string[]>>;
+    const installed = join(app.dir, 'node_modules', manifest.name);
+    const types = (condition: 'import' | 'require'): PublicApiManifest => Object.fromEntries(specifiers.map((specifier) => {
+      const key = specifier === manifest.name ? '.' : `./${specifier.slice(manifest.name.length + 1)}`;
+      const dts = (packedManifest.exports![key] as Record<string, { types: string }>)[condition]!.types;
+      return [specifier, { values: [], types: declaredExports(readFileSync(join(installed, dts), 'utf8')) }];
+    }));
+    const asManifest = (names: Record<string, string[]>): PublicApiManifest =>
+      Object.fromEntries(Object.entries(names).map(([specifier, values]) => [specifier, { values, types: [] }]));
+    return { esm: asManifest(runtime.esm), cjs: asManifest(runtime.cjs), esmTypes: types('import'), cjsTypes: types('require') };
+  }
+
+  it('is what test/package/public-api.json lists, entry point by entry point, for import and require alike', async () => {
+    const { esm, cjs, esmTypes, cjsTypes } = await exportedNames();
+    const actual: PublicApiManifest = {};
+    for (const specifier of Object.keys(esm)) {
+      const values = sorted(esm[specifier]!.values);
+      const all = esmTypes[specifier]!.types;
+      actual[specifier] = { values, types: all.filter((name) => !values.includes(name)) };
+      expect(cjs[specifier]!.values, `require('${specifier}') exports other names than import`).toEqual(values);
+      expect(cjsTypes[specifier]!.types, `the CommonJS types of ${specifier} differ from the ES module types`).toEqual(all);
+      expect(values.filter((name) => !all.includes(name)), `${specifier}: run-time exports missing from its .d.ts`).toEqual([]);
+    }
+    // To accept a deliberate change, write the printed value into public-api.json (and the README's API section).
+    expect(actual, `the exported names differ from ${MANIFEST_PATH}`).toEqual(readManifest());
+  });
+
+  it('behaves alike through import and require, even with both loaded in one process', async () => {
+    const app = esmApp();
+    assertInstalled(app);
+    const script = `
+import 'reflect-metadata';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+const esm = await import('nestjs-mailroom');
+const cjs = createRequire(import.meta.url)('nestjs-mailroom');
+async function send(lib) {
+  class M {}
+  Module({ imports: [lib.MailerModule.forRoot({ transport: 'memory://', defaults: { from: 'app@example.com' }, templates: { dir: './src/templates' } })] })(M);
+  const ctx = await NestFactory.createApplicationContext(M, { logger: false });
+  try {
+    const mailer = ctx.get(lib.MailerService);
+    const result = await mailer.send({ to: 'ada@example.org', template: 'welcome', context: { name: 'Ada', shop: 'Both' }, messageId: '<same@example.com>' });
+    const [mail] = mailer.getTransport().sent;
+    const refused = await mailer.send({ to: 'not an address', text: 'x' }).catch((e) => e);
+    return { result, subject: mail.subject, html: mail.html, text: mail.text, refused: { name: refused.name, code: refused.code, message: refused.message,
+      esmClass: refused instanceof esm.InvalidMailError, cjsClass: refused instanceof cjs.InvalidMailError, wrongClass: refused instanceof esm.TransportError,
+      guards: [esm.isMailerError(refused), cjs.isMailerError(refused), esm.isTransportError(refused)] } };
+  } finally {
+    await ctx.close();
+  }
+}
+const bounce = readFileSync(process.env.BOUNCE);
+console.log(JSON.stringify({
+  sameClass: esm.MailerService === cjs.MailerService,
+  tokens: [esm.MAILER_DELIVERY_SINKS === cjs.MAILER_DELIVERY_SINKS, esm.MAILER_MODULE_OPTIONS === cjs.MAILER_MODULE_OPTIONS],
+  esm: await send(esm),
+  cjs: await send(cjs),
+  classify: [esm.classifySmtpReply(550, '5.1.1 User unknown'), cjs.classifySmtpReply(550, '5.1.1 User unknown')],
+  bounces: [await esm.parseBounce(bounce), await cjs.parseBounce(bounce)],
+}));`;
+    const bounce = fileURLToPath(new URL('../fixtures/bounces/postfix-dsn.eml', import.meta.url));
+    const file = join(app.dir, 'dual-entry.mjs');
+    writeFileSync(file, script);
+    const run = await mustRun('Loading the ES module and CommonJS builds side by side', process.execPath, [file], app.dir, RUN_TIMEOUT,
+      childEnv({ BOUNCE: bounce }));
+    const report = JSON.parse(run.stdout.trim().split(/\r?\n/).pop()!) as Record<string, any>;
+    // Two copies of the classes (the dual-package hazard), but nothing that identifies state is split:
+    expect(report.sameClass).toBe(false);
+    expect(report.tokens).toEqual([true, true]);
+    expect(report.esm).toEqual(report.cjs);
+    expect(report.esm.result).toMatchObject({ messageId: '<same@example.com>', accepted: ['ada@example.org'], transport: 'default' });
+    expect(report.esm.subject).toBe('Welcome to Both, Ada');
+    // An error of either build is an instance of the other build's classes, and of no other class.
+    expect(report.esm.refused).toMatchObject({ name: 'InvalidMailError', code: 'MAILER_INVALID_MAIL', esmClass: true, cjsClass: true, wrongClass: false, guards: [true, true, false] });
+    expect(report.classify[0]).toEqual(report.classify[1]);
+    expect(report.classify[0]).toMatchObject({ reason: 'userunknown', bounce: 'hard' });
+    expect(report.bounces[0]).toEqual(report.bounces[1]);
+    expect(report.bounces[0]).toHaveLength(1);
+  }, RUN_TIMEOUT);
+});
+
+describe.each(PACKAGE_APPS)('$label', (app) => {
+  it('installs the tarball and type-checks against its types', async () => {
+    assertInstalled(app);
+    await mustRun(`Type-checking the ${app.label} (tsc --noEmit)`, process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'],
+      app.dir, RUN_TIMEOUT, childEnv());
+  }, RUN_TIMEOUT);
+
+  for (const suite of app.suites) {
+    for (const index of [0, 1]) {
+      it(`passes its own ${suite.label} tests on the ${index === 0 ? 'machine\'s Node' : `Node ${SECOND_NODE}`}`, async () => {
+        assertInstalled(app);
+        const node = nodes[index]!;
+        const report = join(app.dir, `report-${suite.label.replace(/\W+/g, '-')}-${index}.json`);
+        const run = await runCommand(node.bin, suite.args(report), { cwd: app.dir, timeout: RUN_TIMEOUT, env: childEnv() });
+        if (!succeeded(run) || !existsSync(report)) throw new Error(describeFailure(`The ${app.label}'s ${suite.label} tests failed on ${node.label}`, run));
+        const counts = readTestReport(report);
+        expect(counts.numFailedTests).toBe(0);
+        expect(counts.numPendingTests, 'skipped tests in the app').toBe(0);
+        expect(counts.numPassedTests, 'the app\'s tests did not run').toBeGreaterThanOrEqual(2);
+        expect(counts.numPassedTests).toBe(counts.numTotalTests);
+      }, RUN_TIMEOUT);
+    }
+  }
+
+  for (const index of [0, 1]) it(`builds, boots and sends a templated mail over SMTP on the ${index === 0 ? 'machine\'s Node' : `Node ${SECOND_NODE}`}`, async () => {
+    assertInstalled(app);
+    const node = nodes[index]!;
+    await mustRun(`Building the ${app.label}`, process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], app.dir, RUN_TIMEOUT, childEnv());
+    // What `"assets": ["templates/**/*"]` in nest-cli.json does for a `nest build`.
+    await mustRun('Copying the templates', 'cp', ['-R', 'src/templates', 'dist/'], app.dir, 10_000);
     const sink = await startSmtpSink({ starttls: false });
     try {
-      const env: NodeJS.ProcessEnv = { ...process.env, MAILER_URL: `${sink.url}?tlsMode=none` };
-      delete env.NODE_OPTIONS;
-      const run = await runCommand(process.execPath, [app.entry], { cwd: app.dir, env, timeout: APP_TIMEOUT });
-      if (!succeeded(run)) throw new Error(describeFailure(`The ${app.label} failed`, run));
-
-      const line = run.stdout.trim().split(/\r?\n/).pop() ?? '';
-      let report: { nest: string; mailroom: string; result: Record<string, unknown> };
-      try {
-        report = JSON.parse(line) as typeof report;
-      } catch {
-        throw new Error(describeFailure(`The ${app.label} did not print its SendResult as JSON`, run));
-      }
+      const run = await runCommand(node.bin, ['dist/main.js', RECIPIENT], {
+        cwd: app.dir,
+        env: childEnv({ MAILER_URL: `${sink.url}?tlsMode=none` }),
+        timeout: RUN_TIMEOUT,
+      });
+      if (!succeeded(run)) throw new Error(describeFailure(`The ${app.label} failed on ${node.label}`, run));
+      const report = JSON.parse(run.stdout.trim().split(/\r?\n/).pop() ?? '') as { nest: string; mailroom: string; result: Record<string, unknown> };
       expect(majorOf(report.nest)).toBe(app.nest);
-      expect(realpathSync(report.mailroom)).toBe(realpathSync(join(app.dir, 'node_modules', manifest.name, 'dist/index.js')));
-
-      const { result } = report;
-      expect(result).toMatchObject({ transport: 'default', accepted: [RECIPIENT], rejected: [] });
-      expect(result.messageId).toMatch(/^<[^<>\s]+@[^<>\s]+>$/);
+      const build = app.module === 'esm' ? 'dist/esm' : 'dist/cjs';
+      expect(realpathSync(report.mailroom)).toBe(realpathSync(join(app.dir, 'node_modules', manifest.name, build, 'index.js')));
+      expect(report.result).toMatchObject({ transport: 'default', accepted: [RECIPIENT], rejected: [] });
 
       const [mail] = await sink.waitFor(1);
       expect(mail!.envelope).toEqual({ from: SENDER, to: [RECIPIENT] });
-      expect(mail!.parsed.messageId).toBe(result.messageId);
+      expect(mail!.parsed.messageId).toBe(report.result.messageId);
       expect(mail!.parsed.subject).toBe(`Welcome to ${app.shop}, Ada`);
       const html = String(mail!.parsed.html);
       expect(html).toContain('Welcome, Ada!');
@@ -291,61 +468,88 @@ describe.each(apps)('$label', (app) => {
     } finally {
       await sink.stop();
     }
-  }, APP_TIMEOUT + 30_000);
+  }, RUN_TIMEOUT + 30_000);
 });
 
-describe('the installed package', () => {
-  it('runs the `mailroom` command through the bin link npm creates', async () => {
-    const app = apps.find((candidate) => candidate.module === 'esm')!;
-    assertInstalled(app);
-    const target = typeof packedManifest.bin === 'object' ? packedManifest.bin.mailroom : undefined;
-    expect(target, 'package.json needs "bin": { "mailroom": "./dist/cli/mailroom.js" }').toBeDefined();
-    expect(readFileSync(join(packed, target!), 'utf8').startsWith('#!/usr/bin/env node'), `${target} needs a node shebang`).toBe(true);
+describe('the installed command', () => {
+  const bin = (name: string) => join(esmApp().dir, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+  const dsn = fileURLToPath(new URL('../fixtures/bounces/postfix-dsn.eml', import.meta.url));
+  const fixtures = fileURLToPath(new URL('../fixtures/bounces/', import.meta.url));
 
-    const bin = join(app.dir, 'node_modules', '.bin', process.platform === 'win32' ? 'mailroom.cmd' : 'mailroom');
-    const help = await runCommand(bin, ['--help'], { cwd: app.dir, timeout: 30_000 });
-    if (!succeeded(help)) throw new Error(describeFailure('mailroom --help', help));
-    expect(help.stdout, 'mailroom printed nothing: started through a symlink, it does not see itself as the main module')
-      .toContain('Usage: mailroom');
-
-    const dsn = fileURLToPath(new URL('../fixtures/bounces/postfix-dsn.eml', import.meta.url));
-    const bounce = await runCommand(bin, ['bounce', dsn], { cwd: app.dir, timeout: 30_000 });
-    if (!succeeded(bounce)) throw new Error(describeFailure('mailroom bounce', bounce));
+  it('is linked as nestjs-mailroom and as mailroom, and runs through the link', async () => {
+    assertInstalled(esmApp());
+    expect(packedManifest.bin).toEqual({ 'nestjs-mailroom': expect.any(String), mailroom: expect.any(String) });
+    const target = (packedManifest.bin as Record<string, string>)['nestjs-mailroom']!;
+    expect(readFileSync(join(packed, target), 'utf8').startsWith('#!/usr/bin/env node'), `${target} needs a node shebang`).toBe(true);
+    for (const name of ['nestjs-mailroom', 'mailroom']) {
+      const help = await runCommand(bin(name), ['--help'], { cwd: esmApp().dir, timeout: 30_000 });
+      if (!succeeded(help)) throw new Error(describeFailure(`${name} --help`, help));
+      expect(help.stdout, `${name} printed nothing: started through a symlink, it does not see itself as the main module`)
+        .toContain('Usage: nestjs-mailroom');
+      const version = await runCommand(bin(name), ['--version'], { cwd: esmApp().dir, timeout: 30_000 });
+      expect(version.stdout.trim()).toBe(manifest.version);
+    }
+    const bounce = await runCommand(bin('nestjs-mailroom'), ['bounce', dsn], { cwd: esmApp().dir, timeout: 30_000 });
+    if (!succeeded(bounce)) throw new Error(describeFailure('nestjs-mailroom bounce', bounce));
     const line = JSON.parse(bounce.stdout.trim()) as { results: Array<{ recipient: string; status: string }> };
     expect(line.results).toEqual([expect.objectContaining({ recipient: 'ghost@receiver.test', status: '5.1.1' })]);
   });
 
-  it('resolves every dependency path that dist/ imports, as ESM resolves it', async () => {
-    const app = apps.find((candidate) => candidate.module === 'esm')!;
+  it('reads standard input for "-", and stops quietly when the reader closes the pipe', async () => {
+    assertInstalled(esmApp());
+    const piped = await runCommand('sh', ['-c', `"${bin('nestjs-mailroom')}" bounce - < "${dsn}"`], { cwd: esmApp().dir, timeout: 30_000 });
+    if (!succeeded(piped)) throw new Error(describeFailure('nestjs-mailroom bounce -', piped));
+    expect(JSON.parse(piped.stdout.trim())).toMatchObject({ file: '-', results: [{ recipient: 'ghost@receiver.test' }] });
+
+    // Many lines, of which `head` reads one: the rest meet a closed pipe.
+    const many = Array.from({ length: 40 }, () => fixtures).map((path) => `"${path}"`).join(' ');
+    const closed = await runCommand('bash', ['-c', `set -o pipefail; "${bin('nestjs-mailroom')}" bounce ${many} | head -1`], { cwd: esmApp().dir, timeout: 60_000 });
+    expect(closed.stdout.trim().split('\n')).toHaveLength(1);
+    expect(closed.stderr, 'a closed pipe must not print a stack trace').toBe('');
+    expect(closed.code).toBe(0);
+  }, 90_000);
+});
+
+describe('the installed package', () => {
+  it('resolves every dependency path that dist/ imports, as ESM and CommonJS resolve it', async () => {
+    const app = esmApp();
     assertInstalled(app);
     const installedAt = join(app.dir, 'node_modules', manifest.name);
     const optional = new Set(optionalPeers(manifest));
-    const specifiers = [...new Set(scanImports(join(installedAt, 'dist'), (name) => /\.[cm]?js$/.test(name))
-      .map((site) => site.specifier)
-      .filter((specifier) => {
-        const name = packageOf(specifier);
-        return name && !isBuiltin(specifier) && !optional.has(name);
-      }))].sort();
-    expect(specifiers.length).toBeGreaterThan(0);
-
-    const script = [
-      "import { existsSync } from 'node:fs';",
-      "import { fileURLToPath } from 'node:url';",
-      'const problems = [];',
-      'for (const specifier of JSON.parse(process.env.SPECIFIERS)) {',
-      '  try {',
-      '    const url = import.meta.resolve(specifier);',
-      "    if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) problems.push(`${specifier} → ${url}: no such file`);",
-      '  } catch (error) {',
-      '    problems.push(`${specifier}: ${error.code ?? error.message}`);',
-      '  }',
-      '}',
-      'console.log(JSON.stringify(problems));',
-    ].join('\n');
-    // An eval'd module resolves from the working directory, here the installed package itself.
-    const env: NodeJS.ProcessEnv = { ...process.env, SPECIFIERS: JSON.stringify(specifiers) };
-    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script], { cwd: installedAt, env, timeout: 30_000 });
-    if (!succeeded(run)) throw new Error(describeFailure('Resolving the imports of dist/', run));
-    expect(JSON.parse(run.stdout.trim()), 'imports that do not resolve in an installed app').toEqual([]);
+    for (const build of BUILDS) {
+      const specifiers = [...new Set(scanImports(join(installedAt, build.dir), (name) => /\.[cm]?js$/.test(name))
+        .map((site) => site.specifier)
+        .filter((specifier) => {
+          const name = packageOf(specifier);
+          return name && !isBuiltin(specifier) && !optional.has(name);
+        }))].sort();
+      expect(specifiers.length).toBeGreaterThan(0);
+      const resolve = build.dir.endsWith('cjs')
+        ? "const resolve = (s) => require.resolve(s); const require = (await import('node:module')).createRequire(process.cwd() + '/dist/cjs/index.js');"
+        : 'const resolve = (s) => fileURLToPath(import.meta.resolve(s));';
+      const script = [
+        "import { existsSync } from 'node:fs';",
+        "import { fileURLToPath } from 'node:url';",
+        resolve,
+        'const problems = [];',
+        'for (const specifier of JSON.parse(process.env.SPECIFIERS)) {',
+        '  try {',
+        '    const path = resolve(specifier);',
+        "    if (path.startsWith('/') && !existsSync(path)) problems.push(`${specifier} → ${path}: no such file`);",
+        '  } catch (error) {',
+        '    problems.push(`${specifier}: ${error.code ?? error.message}`);',
+        '  }',
+        '}',
+        'console.log(JSON.stringify(problems));',
+      ].join('\n');
+      // An eval'd module resolves from the working directory, here the installed package itself.
+      const run = await runCommand(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: installedAt,
+        env: childEnv({ SPECIFIERS: JSON.stringify(specifiers) }),
+        timeout: 30_000,
+      });
+      if (!succeeded(run)) throw new Error(describeFailure(`Resolving the imports of ${build.dir}/`, run));
+      expect(JSON.parse(run.stdout.trim()), `imports of ${build.dir}/ that do not resolve in an installed app`).toEqual([]);
+    }
   });
 });

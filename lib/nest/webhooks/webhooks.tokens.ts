@@ -14,7 +14,7 @@ export interface DeliveryEventSink {
  * hand each event to. Bind it in a module the webhooks module can see (a global one, or through
  * `forRootAsync({ imports })` and the `sinks` option).
  */
-export const MAILER_DELIVERY_SINKS = Symbol('nestjs-mailroom:delivery-sinks');
+export const MAILER_DELIVERY_SINKS = Symbol.for('nestjs-mailroom:delivery-sinks');
 
 /** Prefix of the @nestjs/event-emitter event names: `mail.delivery.bounced`, … */
 export const DELIVERY_EVENT_PREFIX = 'mail.delivery.';
@@ -25,4 +25,4 @@ export function deliveryEventName(type: DeliveryEvent['type']): string {
 }
 
 /** Injection token of the resolved MailerWebhooksModuleOptions. */
-export const MAILER_WEBHOOKS_OPTIONS = Symbol('nestjs-mailroom:webhooks-options');
+export const MAILER_WEBHOOKS_OPTIONS = Symbol.for('nestjs-mailroom:webhooks-options');

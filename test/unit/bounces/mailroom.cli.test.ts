@@ -7,10 +7,11 @@ import { main, splitMbox } from '../../../lib/cli/mailroom.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/bounces/', import.meta.url));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(args: string[], stdin?: Buffer): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, (s) => (out += s), (s) => (err += s));
+  const readStdin = () => (stdin ? Promise.resolve(stdin) : Promise.reject(new Error('standard input was not expected to be read')));
+  const code = await main(args, (s) => (out += s), (s) => (err += s), readStdin);
   return { code, out, err };
 }
 
@@ -70,9 +71,33 @@ describe('mailroom bounce', () => {
   });
 
   it('prints help with --help and exits 2 on usage errors', async () => {
-    expect((await run(['--help'])).out).toContain('Usage: mailroom bounce');
+    expect((await run(['--help'])).out).toContain('Usage: nestjs-mailroom bounce');
     expect((await run(['bounce'])).code).toBe(2);
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['bounce', 'x', '--bogus'])).code).toBe(2);
+  });
+
+  it('reads a message from standard input when the path is "-"', async () => {
+    const dsn = readFileSync(path.join(fixtures, 'postfix-dsn.eml'));
+    const { code, out } = await run(['bounce', '-'], dsn);
+    expect(code).toBe(0);
+    expect(JSON.parse(out.trim())).toMatchObject({ file: '-', results: [{ recipient: 'ghost@receiver.test', status: '5.1.1' }] });
+  });
+
+  it('reads an mbox from standard input, message by message', async () => {
+    const a = readFileSync(path.join(fixtures, 'qmail.eml'), 'utf8');
+    const b = readFileSync(path.join(fixtures, 'exim.eml'), 'utf8');
+    const mbox = Buffer.from(`From MAILER-DAEMON Mon Mar  3 10:00:00 2025\n${a}\nFrom MAILER-DAEMON Mon Mar  3 10:00:01 2025\n${b}`);
+    const { out } = await run(['bounce', '-'], mbox);
+    expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file)).toEqual(['-#1', '-#2']);
+  });
+
+  it('prints the package version with --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const { code, out } = await run([flag]);
+      expect(code).toBe(0);
+      expect(out).toBe(`${version}\n`);
+    }
   });
 });
