@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readStylesheets, styleBlocks, type CssInliner } from './css-inliner.js';
 import type { TextConverter } from './html-to-text.js';
+import { PARTIAL_SCOPE_HELPER } from './template-combine.js';
 import { classifyGaps, readGapTags, splitSource, type GapContext, type GapTags } from './template-source.js';
 
 /** A derived Handlebars source, or why it could not be derived safely. */
@@ -96,7 +97,7 @@ export function inlineAtCompileTime(
   if (before.join('\u0000') !== after.join('\u0000')) {
     return { ok: false, reason: 'the HTML parser would move or add elements (implied tags or foster parenting)' };
   }
-  if (!keptStylesOutsideBlocks(inlined, pattern, a.tags)) {
+  if (!keptStylesOutsideBlocks(inlined, pattern, a)) {
     return { ok: false, reason: 'the <style> with the rules kept after inlining would land inside a block' };
   }
   const restored = inlined
@@ -197,21 +198,36 @@ function styleInsideBlock(a: Analysed): boolean {
   let depth = 0;
   for (let i = 0; i < a.contents.length; i++) {
     if (depth !== 0 && /<style\b/i.test(a.contents[i]!.replace(/<!--[\s\S]*?(?:-->|$)/g, ''))) return true;
-    depth += a.tags[i]?.balance ?? 0;
+    if (i < a.gaps.length) depth += conditionalBalance(a.gaps[i]!, a.tags[i]!);
   }
   return false;
+}
+
+const PARTIAL_SCOPE_OPEN = `{{#${PARTIAL_SCOPE_HELPER}`;
+const PARTIAL_SCOPE_CLOSE = `{{/${PARTIAL_SCOPE_HELPER}}}`;
+
+/**
+ * Blocks a gap opens minus those it closes, not counting the block an expanded partial call is
+ * wrapped in: that one renders exactly once.
+ */
+function conditionalBalance(gap: string, tags: GapTags): number {
+  if (!gap.includes(PARTIAL_SCOPE_HELPER)) return tags.balance;
+  return tags.balance - gap.split(PARTIAL_SCOPE_OPEN).length + gap.split(PARTIAL_SCOPE_CLOSE).length;
 }
 
 /**
  * Whether every `<style>` css-inline left (the kept at-rules and rules) is outside any block, so
  * that every render has it: it is, when the gaps before it open as many blocks as they close.
  */
-function keptStylesOutsideBlocks(inlined: string, marker: RegExp, tags: readonly GapTags[]): boolean {
+function keptStylesOutsideBlocks(inlined: string, marker: RegExp, a: Analysed): boolean {
   let depth = 0;
   let cursor = 0;
   for (const match of inlined.matchAll(/<!--[\s\S]*?-->|<style\b/gi)) {
     if (match[0].startsWith('<!--')) continue;
-    for (const m of inlined.slice(cursor, match.index).matchAll(marker)) depth += tags[Number(m[1])]!.balance;
+    for (const m of inlined.slice(cursor, match.index).matchAll(marker)) {
+      const n = Number(m[1]);
+      depth += conditionalBalance(a.gaps[n]!, a.tags[n]!);
+    }
     cursor = match.index;
     if (depth !== 0) return false;
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,6 +122,26 @@ describe('responsive templates: where compile-time inlining must step aside', ()
     const light = parseHtml(made.render('alert', { dark: false, message: 'x' }).html!);
     expect(light.styles()).toEqual([]);
     expect(light.withClass('box')[0]!.attribs['style']).toBeUndefined();
+  });
+
+  it('keeps a template compiled when its <style> comes from a partial called with arguments', async () => {
+    const dir = await folderWith({
+      'card.hbs':
+        '<html><head>{{> head title=subject}}</head><body><p class="n">{{text}}</p></body></html>',
+    });
+    await mkdir(join(dir, 'partials'));
+    await writeFile(
+      join(dir, 'partials', 'head.hbs'),
+      '<title>{{title}}</title><style>.n { color: red; } @media (max-width: 600px) { .n { font-size: 18px !important; } }</style>',
+    );
+    const made = new HandlebarsRenderer({ dir });
+    await made.init();
+    cleanups.push(() => made.close());
+    expect(made.inlineMode('card').css).toBe('compiled');
+    const doc = parseHtml(made.render('card', { subject: 'Hi', text: 'x' }).html!);
+    expect(doc.styles().map((style) => style.css.trim())).toEqual(['@media (max-width: 600px) { .n { font-size: 18px !important; } }']);
+    expect(doc.inlineStyle(doc.withClass('n')[0]!)).toEqual({ color: 'red' });
+    expect(doc.elements('title')[0]!.children).toHaveLength(1);
   });
 
   it('keeps a template whose only conditional part is outside <head> compiled', async () => {
