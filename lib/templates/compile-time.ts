@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readStylesheets, styleBlocks, type CssInliner } from './css-inliner.js';
 import type { TextConverter } from './html-to-text.js';
+import { PARTIAL_SCOPE_HELPER } from './template-combine.js';
 import { classifyGaps, readGapTags, splitSource, type GapContext, type GapTags } from './template-source.js';
 
 /** A derived Handlebars source, or why it could not be derived safely. */
@@ -50,6 +51,9 @@ export function inlineAtCompileTime(
     return { ok: false, reason: 'a remote stylesheet cannot be checked at compile time' };
   }
   const facts = readStylesheets([...styleBlocks(staticHtml), options.extraCss ?? '']);
+  if (styleInsideBlock(a)) {
+    return { ok: false, reason: 'a <style> element is inside a block, so its rules apply only to some renders' };
+  }
   if (facts.structural && a.gaps.length > 0) {
     return { ok: false, reason: 'the stylesheet uses sibling or position selectors, which depend on what blocks render' };
   }
@@ -92,6 +96,9 @@ export function inlineAtCompileTime(
   const after = skeleton(inlined, pattern);
   if (before.join('\u0000') !== after.join('\u0000')) {
     return { ok: false, reason: 'the HTML parser would move or add elements (implied tags or foster parenting)' };
+  }
+  if (!keptStylesOutsideBlocks(inlined, pattern, a)) {
+    return { ok: false, reason: 'the <style> with the rules kept after inlining would land inside a block' };
   }
   const restored = inlined
     .replace(new RegExp(`<!--${prefix}(\\d+)q-->`, 'g'), (_m, n: string) => a.gaps[Number(n)]!)
@@ -181,6 +188,50 @@ export function textAtCompileTime(source: string, convert: TextConverter): Deriv
   }
   const seenGaps = seen.map((i) => gaps[i]!);
   return sameSyntax(restored, seenGaps) ? { ok: true, source: restored } : { ok: false, reason: 'the restored text template did not match' };
+}
+
+/**
+ * Whether a `<style>` element of the source (outside comments) sits inside a block: its rules
+ * would be inlined or kept for every render, not only for those where the block renders it.
+ */
+function styleInsideBlock(a: Analysed): boolean {
+  let depth = 0;
+  for (let i = 0; i < a.contents.length; i++) {
+    if (depth !== 0 && /<style\b/i.test(a.contents[i]!.replace(/<!--[\s\S]*?(?:-->|$)/g, ''))) return true;
+    if (i < a.gaps.length) depth += conditionalBalance(a.gaps[i]!, a.tags[i]!);
+  }
+  return false;
+}
+
+const PARTIAL_SCOPE_OPEN = `{{#${PARTIAL_SCOPE_HELPER}`;
+const PARTIAL_SCOPE_CLOSE = `{{/${PARTIAL_SCOPE_HELPER}}}`;
+
+/**
+ * Blocks a gap opens minus those it closes, not counting the block an expanded partial call is
+ * wrapped in: that one renders exactly once.
+ */
+function conditionalBalance(gap: string, tags: GapTags): number {
+  if (!gap.includes(PARTIAL_SCOPE_HELPER)) return tags.balance;
+  return tags.balance - gap.split(PARTIAL_SCOPE_OPEN).length + gap.split(PARTIAL_SCOPE_CLOSE).length;
+}
+
+/**
+ * Whether every `<style>` css-inline left (the kept at-rules and rules) is outside any block, so
+ * that every render has it: it is, when the gaps before it open as many blocks as they close.
+ */
+function keptStylesOutsideBlocks(inlined: string, marker: RegExp, a: Analysed): boolean {
+  let depth = 0;
+  let cursor = 0;
+  for (const match of inlined.matchAll(/<!--[\s\S]*?-->|<style\b/gi)) {
+    if (match[0].startsWith('<!--')) continue;
+    for (const m of inlined.slice(cursor, match.index).matchAll(marker)) {
+      const n = Number(m[1]);
+      depth += conditionalBalance(a.gaps[n]!, a.tags[n]!);
+    }
+    cursor = match.index;
+    if (depth !== 0) return false;
+  }
+  return true;
 }
 
 function withoutWhitespaceControl(gap: string): string {

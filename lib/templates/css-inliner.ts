@@ -1,7 +1,13 @@
 import { inline, type Options as CssInlineLibraryOptions } from '@css-inline/css-inline';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { gatherKeptRules, takeStatementRules, takeStatementRulesFromStyles } from './css-kept-rules.js';
 
-/** Options passed to @css-inline/css-inline. */
+/**
+ * Options passed to @css-inline/css-inline. Three defaults differ from the library's:
+ * `keepAtRules` and `removeInlinedSelectors` are on (so `@media`, `@font-face`, `@supports`,
+ * `:hover` and the other rules that cannot be inlined stay in a `<style>`) unless `keepStyleTags`
+ * is set, and `loadRemoteStylesheets` is off.
+ */
 export type CssInlineOptions = CssInlineLibraryOptions;
 
 export type CssInliner = (html: string) => string;
@@ -11,14 +17,34 @@ export type CssInliner = (html: string) => string;
  * server send HTTP requests; here nothing is fetched unless `loadRemoteStylesheets: true` is set.
  * Even then the renderer fetches linked sheets once at start-up and embeds them (see
  * `embedStylesheets`); css-inline is left to fetch only what that could not resolve.
+ *
+ * A responsive mail needs its `@media` rules after inlining, and `:hover` or a client-specific
+ * selector only works from a `<style>`; css-inline drops all of them unless told otherwise.
+ * `keepStyleTags` keeps the whole sheet as written, which already includes the at-rules.
  */
 export function cssInlineOptions(options: CssInlineOptions = {}): CssInlineOptions {
-  return { ...options, loadRemoteStylesheets: options.loadRemoteStylesheets === true };
+  const wholeSheets = options.keepStyleTags === true;
+  return {
+    ...options,
+    loadRemoteStylesheets: options.loadRemoteStylesheets === true,
+    keepAtRules: options.keepAtRules ?? !wholeSheets,
+    removeInlinedSelectors: options.removeInlinedSelectors ?? !wholeSheets,
+  };
 }
 
 export function createCssInliner(options: CssInlineOptions = {}): CssInliner {
   const resolved = cssInlineOptions(options);
-  return (html) => inline(html, resolved);
+  if (resolved.keepStyleTags || (!resolved.keepAtRules && !resolved.removeInlinedSelectors)) {
+    return (html) => inline(html, resolved);
+  }
+  if (!resolved.keepAtRules) return (html) => gatherKeptRules(inline(html, resolved), []);
+  const extra = takeStatementRules(resolved.extraCss ?? '');
+  const library = extra.statements.length > 0 ? { ...resolved, extraCss: extra.css } : resolved;
+  return (html) => {
+    const taken = takeStatementRulesFromStyles(html);
+    const statements = extra.statements.length > 0 ? [...taken.statements, ...extra.statements] : taken.statements;
+    return gatherKeptRules(inline(taken.html, library), statements);
+  };
 }
 
 /** What the selectors of a stylesheet can look at. */
@@ -37,15 +63,31 @@ export interface StylesheetFacts {
 
 const STRUCTURAL = /:(?:nth-|first-|last-|only-|empty|not\(|has\(|is\(|where\(|root)|[+~]/i;
 
+/**
+ * Only rules at the top level count: css-inline never inlines a rule inside an at-rule
+ * (`@media`, `@supports`, …), which either stays in the `<style>` or is dropped, so which
+ * elements it matches cannot change the inlined result.
+ */
 export function readStylesheets(css: readonly string[]): StylesheetFacts {
   const facts: StylesheetFacts = { classes: new Set(), ids: new Set(), attributes: new Set(), structural: false };
   for (const sheet of css) {
-    const text = sheet.replace(/\/\*[\s\S]*?\*\//g, '');
+    const text = sheet.replace(/\/\*[\s\S]*?\*\//g, '').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+    // blocks opened and not yet closed; true where an at-rule opened it
+    const open: boolean[] = [];
+    let inAtRule = 0;
     // a prelude is whatever comes right before a `{`
-    for (const match of text.matchAll(/([^{};]*)\{/g)) {
+    for (const match of text.matchAll(/([^{};]*)([{};])/g)) {
+      if (match[2] === '}') {
+        if (open.pop()) inAtRule--;
+        continue;
+      }
+      if (match[2] === ';') continue;
       const prelude = (match[1] ?? '').trim();
-      if (!prelude || prelude.startsWith('@')) continue;
-      const selector = prelude.replace(/"[^"]*"|'[^']*'/g, '""');
+      const atRule = prelude.startsWith('@');
+      open.push(atRule);
+      if (atRule) inAtRule++;
+      if (!prelude || atRule || inAtRule > 0) continue;
+      const selector = prelude;
       if (STRUCTURAL.test(selector.replace(/\[[^\]]*\]/g, '[]'))) facts.structural = true;
       for (const m of selector.matchAll(/\.(-?[_a-zA-Z][\w-]*)/g)) facts.classes.add(m[1]!);
       for (const m of selector.matchAll(/#(-?[_a-zA-Z][\w-]*)/g)) facts.ids.add(m[1]!);

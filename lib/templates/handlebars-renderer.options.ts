@@ -6,7 +6,10 @@ export interface HandlebarsTemplateOptions {
    * Folder of the templates. Every `*.hbs` file below it is a template named by its path relative
    * to this folder, without the extension and with forward slashes (`orders/receipt`).
    * `<name>.subject.hbs` is the subject of `<name>`, `<name>.text.hbs` its text part. A relative
-   * path is resolved against the working directory.
+   * path is resolved against the working directory; `join(__dirname, 'templates')` finds the
+   * folder next to the compiled code instead. `nest build` copies `.hbs` files into `dist/` only
+   * when nest-cli.json lists them under `compilerOptions.assets` (the README shows the entry). A
+   * folder that is missing or holds no template stops start-up.
    */
   dir: string;
   /** Folder of the layouts; files in it are not templates. Default: `<dir>/layouts`. */
@@ -37,10 +40,25 @@ export interface HandlebarsTemplateOptions {
   strict?: boolean;
   /**
    * Inline the layout's and template's `<style>` rules into `style` attributes: `true`, `false`, or
-   * options for @css-inline/css-inline. Remote stylesheets (`<link rel="stylesheet">`) are never
-   * fetched unless `loadRemoteStylesheets: true` is set here. Inlining happens once per template
-   * at start-up; a template where that cannot be done exactly (see `inlineMode()`) is inlined on
-   * every render instead. Default: true.
+   * options for @css-inline/css-inline. Default: true.
+   *
+   * What cannot be inlined stays in one `<style>` at the end of `<head>`: the at-rules (`@media`,
+   * including `prefers-color-scheme`, `@font-face`, `@supports`, `@import`, which goes first) and
+   * the rules no element matches or that need a state (`:hover`, `::before`, `#MessageViewBody a`),
+   * other rules before at-rules, each in the order written. `class` attributes stay on the
+   * elements, so the media queries still match; since a `style` attribute beats any rule of a
+   * `<style>`, a media query that overrides an inlined property needs `!important`.
+   *
+   * - `keepAtRules: false` drops the at-rules; `removeInlinedSelectors: false` drops the other
+   *   rules that cannot be inlined; both false leaves no `<style>` at all.
+   * - `keepStyleTags: true` keeps every `<style>` as written (then the two above default to false).
+   * - A `<style>` with a `media` or other attribute, or inside a comment (`<!--[if mso]>`), is left
+   *   where it is; `data-css-inline="ignore"` on an element or `<style>` skips it.
+   *
+   * Remote stylesheets (`<link rel="stylesheet">`) are never fetched unless `loadRemoteStylesheets:
+   * true` is set here. Inlining happens once per template at start-up; a template where that cannot
+   * be done exactly (see `inlineMode()`: HTML printed with `{{{…}}}`, a `<style>` inside a block, …)
+   * is inlined on every render instead, with the same result.
    */
   inlineCss?: boolean | CssInlineOptions;
   /**

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
 
 export interface SourceFile {
@@ -36,14 +36,14 @@ export async function scanTemplates(folders: ScanFolders): Promise<ScannedSource
   const dir = resolve(folders.dir);
   const layoutsDir = resolve(folders.layoutsDir);
   const partialsDir = resolve(folders.partialsDir);
-  await requireFolder(dir, 'dir', 'the folder that holds your .hbs mail templates');
+  await requireFolder(dir, 'dir', folders.dir);
   const layoutsExist = await folderExists(layoutsDir);
   const partialsExist = await folderExists(partialsDir);
   if (folders.layoutsDirSet && !layoutsExist) {
-    await requireFolder(layoutsDir, 'layoutsDir', 'the folder that holds your layouts');
+    await requireFolder(layoutsDir, 'layoutsDir', folders.layoutsDir);
   }
   if (folders.partialsDirSet && !partialsExist) {
-    await requireFolder(partialsDir, 'partialsDir', 'the folder that holds your partials');
+    await requireFolder(partialsDir, 'partialsDir', folders.partialsDir);
   }
 
   const layouts = layoutsExist ? await readNamed(layoutsDir) : new Map<string, SourceFile>();
@@ -63,6 +63,7 @@ export async function scanTemplates(folders: ScanFolders): Promise<ScannedSource
     entry[kind] = file;
     templates.set(base, entry);
   }
+  if (templates.size === 0) throw await noTemplates(dir, layouts.size + partials.size);
   return { templates, layouts, partials };
 }
 
@@ -104,10 +105,39 @@ async function folderExists(path: string): Promise<boolean> {
   }
 }
 
-async function requireFolder(path: string, option: string, what: string): Promise<void> {
+/**
+ * The usual reason a folder that exists in `src/` is missing at run time: `nest build` compiles
+ * TypeScript into `dist/` and copies nothing else unless nest-cli.json lists it as an asset. An
+ * `include` glob is relative to the project's `sourceRoot`, and the files land at the same
+ * relative place under the build's output folder.
+ */
+const NEST_CLI_ASSETS =
+  'With the Nest CLI, .hbs files reach dist/ only when nest-cli.json lists them as assets: ' +
+  '"compilerOptions": { "assets": [{ "include": "**/*.hbs", "watchAssets": true }] } ' +
+  'copies every src/**/*.hbs to the same place under dist/.';
+
+const NEXT_TO_CODE = "join(__dirname, 'templates') (import.meta.dirname in an ES module)";
+
+async function requireFolder(path: string, option: string, given: string): Promise<void> {
   if (await folderExists(path)) return;
+  const relative = isAbsolute(given)
+    ? ''
+    : ` "${given}" is relative, so it was resolved against the working directory, ${process.cwd()};` +
+      ` to find the templates next to the compiled code whatever the working directory, use ${NEXT_TO_CODE}.`;
   throw new MailerConfigurationError(
-    `Template folder ${path} does not exist or is not a folder. Set the "${option}" option to ${what} ` +
-      `(a relative path is resolved against the working directory, ${process.cwd()}).`,
+    `Template folder ${path} (the "${option}" option) does not exist or is not a folder.${relative} ${NEST_CLI_ASSETS}`,
   );
+}
+
+/** A folder without templates is a build that copied some files and not the templates. */
+async function noTemplates(dir: string, layoutsAndPartials: number): Promise<MailerConfigurationError> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile()).length;
+  const found =
+    layoutsAndPartials > 0
+      ? `only layouts and partials (${layoutsAndPartials} .hbs file${layoutsAndPartials === 1 ? '' : 's'})`
+      : files > 0
+        ? `${files} file${files === 1 ? '' : 's'}, none ending in .hbs`
+        : 'it is empty';
+  return new MailerConfigurationError(`Template folder ${dir} (the "dir" option) holds no template: ${found}. ${NEST_CLI_ASSETS}`);
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
@@ -226,6 +226,51 @@ describe('HandlebarsRenderer: errors', () => {
     await expect(renderer.init()).rejects.toThrow(/"dir" option/);
     const badLayouts = new HandlebarsRenderer({ dir: SHOP, layoutsDir: join(SHOP, 'layoutz') });
     await expect(badLayouts.init()).rejects.toThrow(/"layoutsDir" option/);
+  });
+
+  const NEST_ASSETS = '"compilerOptions": { "assets": [{ "include": "**/*.hbs", "watchAssets": true }] }';
+
+  async function initError(options: HandlebarsTemplateOptions): Promise<Error> {
+    try {
+      await new HandlebarsRenderer(options).init();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('init() succeeded');
+  }
+
+  it('names the absolute path, the working directory and the Nest CLI assets setting for a relative folder that is missing', async () => {
+    const error = await initError({ dir: 'dist/mail/templates' });
+    expect(error).toBeInstanceOf(MailerConfigurationError);
+    expect(error.message).toContain(`Template folder ${join(process.cwd(), 'dist/mail/templates')} (the "dir" option) does not exist`);
+    expect(error.message).toContain(`resolved against the working directory, ${process.cwd()}`);
+    expect(error.message).toContain("join(__dirname, 'templates')");
+    expect(error.message).toContain(NEST_ASSETS);
+  });
+
+  it('names the Nest CLI assets setting, and no working directory, for an absolute folder that is missing', async () => {
+    const missing = join(tmpdir(), 'mailroom-no-such-build', 'dist', 'templates');
+    const error = await initError({ dir: missing });
+    expect(error).toBeInstanceOf(MailerConfigurationError);
+    expect(error.message).toContain(`Template folder ${missing} (the "dir" option) does not exist`);
+    expect(error.message).not.toContain('working directory');
+    expect(error.message).toContain(NEST_ASSETS);
+  });
+
+  it('refuses a folder that exists but holds no template (a build that copied the code and not the .hbs files)', async () => {
+    const compiledOnly = await folderWith({ 'index.js': 'export {};', 'index.js.map': '{}' });
+    const error = await initError({ dir: compiledOnly });
+    expect(error).toBeInstanceOf(MailerConfigurationError);
+    expect(error.message).toContain(`Template folder ${compiledOnly} (the "dir" option) holds no template: 2 files, none ending in .hbs.`);
+    expect(error.message).toContain(NEST_ASSETS);
+
+    const empty = await folderWith({});
+    await expect(new HandlebarsRenderer({ dir: empty }).init()).rejects.toThrow(`Template folder ${empty} (the "dir" option) holds no template: it is empty.`);
+
+    const layoutsOnly = await folderWith({});
+    await mkdir(join(layoutsOnly, 'layouts'));
+    await writeFile(join(layoutsOnly, 'layouts', 'main.hbs'), '<html>{{{body}}}</html>');
+    await expect(new HandlebarsRenderer({ dir: layoutsOnly }).init()).rejects.toThrow(/holds no template: only layouts and partials \(1 \.hbs file\)\./);
   });
 
   it('refuses a default layout that does not exist', async () => {
