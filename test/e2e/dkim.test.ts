@@ -2,16 +2,25 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Mail } from '../../lib/core/mail.types.js';
 import type { DkimOptions } from '../../lib/core/dkim.types.js';
-import { InvalidMailError } from '../../lib/errors/mailer.error.js';
+import { InvalidMailError, MailerConfigurationError, UnsupportedFeatureError } from '../../lib/errors/mailer.error.js';
+import { MailerModule } from '../../lib/nest/mailer.module.js';
+import { MailerService } from '../../lib/nest/mailer.service.js';
 import { composeMail, assertSafeMail } from '../../lib/transports/mail.compose.js';
+import type { SesTransport } from '../../lib/transports/providers/index.js';
 import { SmtpTransport } from '../../lib/transports/smtp/smtp.transport.js';
 import type { SmtpTransportOptions } from '../../lib/transports/smtp/smtp.options.js';
-import { createTransport } from '../../lib/transports/transport.config.js';
+import { createTransport, type TransportConfig } from '../../lib/transports/transport.config.js';
 import { onCleanup, smtpSink } from '../support/cleanup.js';
 import { dkimKey, dkimOptions, verifyDkim } from '../support/dkim.js';
+import {
+  MAILGUN_DOMAIN, MAILGUN_KEY, MailgunFake, POSTMARK_TOKEN, PostmarkFake, RESEND_KEY, ResendFake, SENDGRID_KEY, SendGridFake,
+  SES_ACCESS_KEY_ID, SES_REGION, SES_SECRET_ACCESS_KEY, SesFake, type FakeHttpServer,
+} from '../support/provider-fakes/index.js';
 
 const shop = dkimKey('shop.example', 'mail2026');
 
@@ -184,6 +193,129 @@ describe('DKIM configuration errors stop start-up', () => {
     const t = build({ keys: [dkimOptions(shop)], skipFields: 'Message-ID' })();
     onCleanup(() => t.close());
     expect(t.kind).toBe('smtp');
+  });
+});
+
+describe('DKIM through the mailer', () => {
+  it('a bad key stops MailerModule.forRoot, naming the transport and the record, not the key', async () => {
+    const error = await Test.createTestingModule({
+      imports: [MailerModule.forRoot({
+        transports: {
+          default: 'memory://',
+          signed: { host: '127.0.0.1', port: 2525, tlsMode: 'none', dkim: { domainName: 'shop.example', keySelector: 'mail2026', privateKey: shop.publicKey.export({ type: 'spki', format: 'pem' }) as string } },
+        },
+      })],
+    }).compile().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MailerConfigurationError);
+    expect((error as Error).message).toMatch(/^transport "signed": dkim \(mail2026\._domainkey\.shop\.example\): privateKey holds a public key/);
+    expect((error as Error).message).not.toContain('BEGIN');
+  });
+
+  it('failover keeps the signature and the Message-ID: the transport that delivers signs what it sends', async () => {
+    const down = await smtpSink({ connect: () => ({ code: 421, message: '4.3.2 Service not available' }) });
+    const up = await smtpSink();
+    const tenant = dkimKey('tenant.example', 'sel', { slot: 1 });
+    const smtpTo = (port: number) => ({ host: '127.0.0.1', port, tlsMode: 'none' as const, pool: false, dkim: dkimOptions(shop) });
+    const moduleRef = await Test.createTestingModule({
+      imports: [MailerModule.forRoot({
+        transport: { type: 'failover', transports: [smtpTo(down.port), smtpTo(up.port)] },
+        defaults: { from: 'Shop <orders@shop.example>' },
+        suppression: false,
+        retry: false,
+      })],
+    }).compile();
+    await moduleRef.init();
+    onCleanup(() => moduleRef.close());
+    const result = await moduleRef.get(MailerService).send({ to: 'ada@example.org', subject: 'Order', text: 'Shipped.', dkim: dkimOptions(tenant) });
+    expect(result.attempts.map((a) => a.ok)).toEqual([false, true]);
+    const [received] = await up.waitFor(1);
+    expect(down.received).toHaveLength(0);
+    expect(received!.parsed.messageId).toBe(result.messageId);
+    const checks = await verifyDkim(received!.raw, [shop, tenant]);
+    expect(checks.map((c) => `${c.domain}:${c.result}`).sort()).toEqual(['shop.example:pass', 'tenant.example:pass']);
+  });
+});
+
+const hasSesSdk = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@aws-sdk/client-sesv2');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.runIf(hasSesSdk)('DKIM over SES raw, verified by mailauth', () => {
+  let fake: SesFake;
+  const ses = (dkim?: unknown): SesTransport => {
+    const t = createTransport('ses', { type: 'ses', region: SES_REGION, accessKeyId: SES_ACCESS_KEY_ID, secretAccessKey: SES_SECRET_ACCESS_KEY, baseUrl: fake.url, dkim } as TransportConfig) as SesTransport;
+    onCleanup(() => t.close());
+    return t;
+  };
+  beforeAll(async () => {
+    fake = await new SesFake().start();
+  });
+  beforeEach(() => {
+    fake.reset();
+    fake.received.length = 0;
+  });
+  afterAll(() => fake.stop());
+
+  it('signs the raw message; Message-ID and Date, which SES rewrites, are left out of the signature', async () => {
+    const tenant = dkimKey('tenant.example', 'sel', { slot: 1 });
+    await ses(dkimOptions(shop)).send(await outgoing({ dkim: dkimOptions(tenant), attachments: [{ filename: 'a.txt', content: 'attached' }] }));
+    const checks = await verifyDkim(fake.received[0]!.raw, [shop, tenant]);
+    expect(checks.map((c) => `${c.domain}:${c.result}`).sort()).toEqual(['shop.example:pass', 'tenant.example:pass']);
+    for (const check of checks) {
+      expect(check.signedHeaders).toContain('from');
+      expect(check.signedHeaders).not.toContain('message-id');
+      expect(check.signedHeaders).not.toContain('date');
+    }
+    const tampered = fake.received[0]!.raw.toString('latin1').replace('It ships tomorrow.', 'It ships never.');
+    expect((await verifyDkim(tampered, [shop]))[0]!.result).not.toBe('pass');
+  });
+
+  it('refuses a configured header list with Message-ID at start-up', () => {
+    expect(() => ses(dkimOptions(shop, { headerFieldNames: 'From:Subject:Message-ID' })))
+      .toThrow(/^transport "ses" \(ses\): dkim \(mail2026\._domainkey\.shop\.example\): headerFieldNames lists Message-ID, which SES rewrites/);
+  });
+
+  it('refuses a per-send header list with Date before any request', async () => {
+    const error = await ses().send(await outgoing({ dkim: dkimOptions(shop, { headerFieldNames: 'From:Date' }) })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedFeatureError);
+    expect((error as Error).message).toMatch(/over Date, which SES rewrites/);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('providers that build the message themselves cannot sign with your key', () => {
+  const providers: Array<[string, () => FakeHttpServer, (url: string) => TransportConfig, RegExp]> = [
+    ['sendgrid', () => new SendGridFake(), (url) => ({ type: 'sendgrid', apiKey: SENDGRID_KEY, baseUrl: url }), /Sender Authentication/],
+    ['postmark', () => new PostmarkFake(), (url) => ({ type: 'postmark', serverToken: POSTMARK_TOKEN, baseUrl: url }), /Sender Signatures/],
+    ['mailgun', () => new MailgunFake(), (url) => ({ type: 'mailgun', apiKey: MAILGUN_KEY, domain: MAILGUN_DOMAIN, baseUrl: url }), /Sending → Domains/],
+    ['resend', () => new ResendFake(), (url) => ({ type: 'resend', apiKey: RESEND_KEY, baseUrl: url }), /Resend \(Domains\)/],
+  ];
+
+  it.each(providers)('%s: a dkim option stops start-up and says where to set DKIM up', (kind, _fake, config, setup) => {
+    let thrown: unknown;
+    try {
+      createTransport('api', { ...(config('http://127.0.0.1:9') as object), dkim: dkimOptions(shop) } as TransportConfig);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(MailerConfigurationError);
+    expect((thrown as Error).message).toMatch(new RegExp(`^transport "api" \\(${kind}\\): The ${kind} transport cannot take a dkim option`));
+    expect((thrown as Error).message).toMatch(setup);
+  });
+
+  it.each(providers)('%s: a mail with its own dkim is refused before any request', async (_kind, makeFake, config) => {
+    const fake = await makeFake().start();
+    onCleanup(() => fake.stop());
+    const t = createTransport('api', config(fake.url));
+    const error = await t.send(await outgoing({ dkim: dkimOptions(shop) })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedFeatureError);
+    expect((error as Error).message).toMatch(/per-send DKIM signature .*send signed mail through SMTP or SES/);
+    expect(fake.requests).toHaveLength(0);
   });
 });
 
