@@ -116,6 +116,19 @@ describe('DKIM over SMTP, verified by mailauth', () => {
     expect(replaced).toEqual([expect.objectContaining({ domain: 'shop.example', result: 'pass' })]);
   });
 
+  it("reads a mail's privateKeyPath when the mail is composed", async () => {
+    const tenant = dkimKey('tenant.example', 'sel', { slot: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'mailroom-dkim-tenant-'));
+    writeFileSync(join(dir, 'tenant.pem'), tenant.privateKey);
+    const sink = await smtpSink();
+    const t = smtp(sink.port);
+    await t.send(await outgoing({ dkim: { domainName: 'tenant.example', keySelector: 'sel', privateKeyPath: join(dir, 'tenant.pem') } }));
+    const [received] = await sink.waitFor(1);
+    expect(await verifyDkim(received!.raw, [tenant])).toEqual([expect.objectContaining({ domain: 'tenant.example', result: 'pass' })]);
+    await expect(outgoing({ dkim: { domainName: 'tenant.example', keySelector: 'sel', privateKeyPath: join(dir, 'gone.pem') } }))
+      .rejects.toThrow(/dkim \(sel\._domainkey\.tenant\.example\): the key file .*gone\.pem does not exist/);
+  });
+
   it('signs each attempt again after a transient failure; the retry verifies with the same Message-ID', async () => {
     let attempts = 0;
     const sink = await smtpSink({ data: () => (++attempts === 1 ? { code: 451, message: '4.3.0 Try again later' } : undefined) });
@@ -187,6 +200,10 @@ describe('DKIM configuration errors stop start-up', () => {
 
   it('refuses the same selector twice', () => {
     expect(build([dkimOptions(shop), dkimOptions(shop)])).toThrow(/two signatures use mail2026\._domainkey\.shop\.example/);
+  });
+
+  it("refuses a key field beside nodemailer's keys, which nodemailer would ignore", () => {
+    expect(build({ keys: [dkimOptions(shop)], domainName: 'other.example' })).toThrow(/"domainName" goes inside each entry of keys/);
   });
 
   it("accepts nodemailer's { keys: [...] } form", () => {

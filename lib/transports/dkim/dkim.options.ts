@@ -43,8 +43,9 @@ function entriesOf(config: unknown, fail: Fail): unknown[] {
   if (list.length === 0) fail('dkim is an empty list; leave it out to send unsigned mail.');
   return list.flatMap((item) => {
     if (!isObject(item) || !('keys' in item)) return [item];
-    const unknown = Object.keys(item).filter((k) => !SHARED_KEYS.includes(k) && item[k] !== undefined);
-    if (unknown.length) fail(`dkim: "${unknown[0]}" goes inside each entry of keys, or use a list of signatures instead of keys.`);
+    // nodemailer ignores a top-level key field next to `keys`; refusing it beats guessing.
+    const misplaced = Object.keys(item).find((k) => !SHARED_KEYS.includes(k) && KNOWN_KEYS.includes(k) && item[k] !== undefined);
+    if (misplaced) fail(`dkim: "${misplaced}" goes inside each entry of keys, or give a list of signatures instead of keys.`);
     const { keys, ...shared } = item;
     const inner = Array.isArray(keys) ? keys : [keys];
     if (inner.length === 0) fail('dkim.keys is empty.');

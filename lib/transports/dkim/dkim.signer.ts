@@ -3,11 +3,9 @@ import DKIM from 'nodemailer/lib/dkim';
 import type { DkimSignature } from '../../core/dkim.types.js';
 
 /**
- * Signs a message with every signature. nodemailer's signer shares `headerFieldNames` and
- * `skipFields` between the keys it is given, so signatures are grouped by those and the groups
- * chained: each adds its DKIM-Signature headers on top of the message it receives. Signatures of
- * later groups therefore do not cover those of earlier ones (DKIM-Signature is not in any default
- * list), and every signature verifies on its own.
+ * Signs a message with every signature (at least one). nodemailer's signer shares
+ * `headerFieldNames` and `skipFields` between the keys it is given, so signatures are grouped by
+ * those and the groups chained, each adding its DKIM-Signature headers on top.
  */
 export function dkimSign(message: Readable | Buffer, signatures: readonly DkimSignature[]): Readable {
   const groups = new Map<string, DkimSignature[]>();
