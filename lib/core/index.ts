@@ -1,4 +1,5 @@
 export * from './mail.types.js';
+export * from './dkim.types.js';
 export * from './classification.types.js';
 export * from './send-result.types.js';
 export * from './transport.types.js';

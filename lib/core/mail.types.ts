@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { DkimConfig, DkimSignature } from './dkim.types.js';
 
 /** `"Ada <ada@example.com>"`, `"ada@example.com"` or `{ name, address }`. */
 export type AddressInput = string | MailAddress;
@@ -32,6 +33,37 @@ export interface AttachmentInput {
 }
 
 export type MailPriority = 'high' | 'normal' | 'low';
+
+/** iTIP methods (RFC 5546): what the recipient's calendar should do with the event. */
+export type CalendarMethod = 'PUBLISH' | 'REQUEST' | 'REPLY' | 'ADD' | 'CANCEL' | 'REFRESH' | 'COUNTER' | 'DECLINECOUNTER';
+
+/**
+ * A calendar invite (iCalendar, RFC 5545), sent the way nodemailer's `icalEvent` sends it: a
+ * `text/calendar; method=…` alternative next to the text and HTML, plus the same file attached.
+ */
+export interface CalendarEventInput {
+  /**
+   * The iTIP method, any case (`request`, `CANCEL`, …). Default: the METHOD line of the content,
+   * else PUBLISH. When both are given they must agree (RFC 6047 §2.4).
+   */
+  method?: CalendarMethod | Lowercase<CalendarMethod>;
+  /** Name of the attached file. Default `invite.ics`. */
+  filename?: string;
+  /** The iCalendar text (UTF-8), starting with BEGIN:VCALENDAR. Give this or `path`. */
+  content?: string | Buffer;
+  /** How a string `content` is encoded: 'base64', 'hex', 'utf8' (default). */
+  encoding?: BufferEncoding;
+  /** A file path or URL to read the content from, under the same rules as `attachments[].path`. */
+  path?: string;
+}
+
+/** A calendar invite after composing: method known, content read and checked. */
+export interface CalendarEvent {
+  method: CalendarMethod;
+  filename: string;
+  /** The iCalendar text. */
+  content: string;
+}
 
 export interface ListUnsubscribe {
   /** mailto: or https: targets, written into List-Unsubscribe in the order given. */
@@ -69,6 +101,17 @@ export interface Mail {
   messageId?: string;
   /** Envelope sender/recipients when they must differ from the headers. */
   envelope?: { from?: string; to?: string[] };
+  /**
+   * A calendar invite. Carried over SMTP, SES, SendGrid, Postmark and Resend; Mailgun's API cannot
+   * carry it and refuses with UnsupportedFeatureError. See docs/transports.md.
+   */
+  icalEvent?: CalendarEventInput;
+  /**
+   * DKIM signatures for this mail, added to the transport's own (a signature for the same domain
+   * and selector replaces the transport's). Only transports that build the message themselves
+   * (SMTP, SES) can sign; the others refuse with UnsupportedFeatureError. See docs/transports.md.
+   */
+  dkim?: DkimConfig;
 }
 
 /** A normalized attachment: content is always present, never a path the caller did not allow. */
@@ -107,6 +150,10 @@ export interface OutgoingMail {
   envelope: Envelope;
   /** Template name when the mail was rendered from one (for logs and events). */
   template?: string;
+  /** The calendar invite, read and checked. */
+  icalEvent?: CalendarEvent;
+  /** The mail's own DKIM signatures (keys parsed); the transport adds its own when it signs. */
+  dkim?: DkimSignature[];
 }
 
 export interface Envelope {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { AddressListInput, AttachmentInput, Envelope, Mail, MailPriority } from '../core/mail.types.js';
+import type { DkimConfig } from '../core/dkim.types.js';
+import type { AddressListInput, AttachmentInput, CalendarEventInput, Envelope, Mail, MailPriority } from '../core/mail.types.js';
 import type { SendResult } from '../core/send-result.types.js';
 import { InvalidMailError } from '../errors/mailer.error.js';
 
@@ -17,6 +18,16 @@ export interface IncumbentAttachment {
   cid?: string;
   contentDisposition?: 'attachment' | 'inline';
   headers?: Record<string, string>;
+}
+
+/** nodemailer's `icalEvent` object; `href` is a URL given apart from `path`. */
+export interface IncumbentIcalEvent {
+  method?: string;
+  filename?: string;
+  content?: string | Buffer;
+  encoding?: string;
+  path?: string;
+  href?: string;
 }
 
 /** The message shape `@nestjs-modules/mailer`'s `sendMail()` takes: nodemailer's fields plus template, context, transporterName. */
@@ -42,6 +53,10 @@ export interface IncumbentSendMailOptions {
   template?: string;
   context?: Record<string, unknown>;
   transporterName?: string;
+  /** A calendar invite: the iCalendar text, or nodemailer's `{ method, content | path | href, filename }`. */
+  icalEvent?: string | Buffer | IncumbentIcalEvent;
+  /** DKIM signatures for this mail, in nodemailer's names (its `{ keys: [...] }` form too). */
+  dkim?: DkimConfig | { keys: DkimConfig; headerFieldNames?: string; skipFields?: string };
   [key: string]: unknown;
 }
 
@@ -59,8 +74,24 @@ export interface IncumbentSentMessageInfo {
 const KNOWN = new Set([
   'from', 'sender', 'to', 'cc', 'bcc', 'replyTo', 'inReplyTo', 'references', 'subject', 'text', 'html',
   'headers', 'attachments', 'priority', 'messageId', 'date', 'list', 'envelope', 'template', 'context',
-  'transporterName', 'encoding', 'textEncoding',
+  'transporterName', 'encoding', 'textEncoding', 'icalEvent', 'dkim',
 ]);
+
+/** nodemailer's icalEvent shapes as a CalendarEventInput; what does not fit is left for the checks to refuse. */
+function icalEventOf(value: IncumbentSendMailOptions['icalEvent']): CalendarEventInput | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return { content: value };
+  if (!value || typeof value !== 'object') return value as CalendarEventInput;
+  const { href, encoding, method, ...rest } = value;
+  const event = { ...rest } as CalendarEventInput & Record<string, unknown>;
+  if (method !== undefined) event.method = method as CalendarEventInput['method'];
+  if (encoding !== undefined) event.encoding = encoding as BufferEncoding;
+  if (href !== undefined) {
+    if (event.path !== undefined) throw new InvalidMailError('sendMail(): icalEvent has both path and href; give one.', 'icalEvent');
+    event.path = href;
+  }
+  return event;
+}
 
 function text(value: string | Buffer | undefined): string | undefined {
   return value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : value;
@@ -139,6 +170,8 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
     envelope: options.envelope
       ? { from: options.envelope.from, to: envelopeTo === undefined ? undefined : Array.isArray(envelopeTo) ? envelopeTo : [envelopeTo] }
       : undefined,
+    icalEvent: icalEventOf(options.icalEvent),
+    dkim: options.dkim as DkimConfig | undefined,
   };
   return { mail, transport: options.transporterName };
 }

@@ -19,4 +19,5 @@ export {
 } from './mail-interceptor.js';
 export { InjectMailer, getMailerToken } from './mailer.tokens.js';
 export type { IncumbentSendMailOptions, IncumbentSentMessageInfo, IncumbentAttachment } from './incumbent.compat.js';
+export type { IncumbentIcalEvent } from './incumbent.compat.js';
 export * from './webhooks/index.js';

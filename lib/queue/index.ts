@@ -31,4 +31,5 @@ export {
   type MailQueueFailedEvent,
 } from './mailer-queue.events.js';
 export { serializeMail, deserializeMail, type SerializedMail, type SerializedAttachment, type MailJobData } from './mail.serializer.js';
+export type { SerializedCalendarEvent, SerializedDkimOptions } from './mail.serializer.js';
 export { importBullmq, BULLMQ_INSTALL } from './bullmq.loader.js';

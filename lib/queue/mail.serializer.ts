@@ -1,15 +1,27 @@
+import { KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { AttachmentInput, Mail } from '../core/mail.types.js';
+import type { DkimOptions } from '../core/dkim.types.js';
+import type { AttachmentInput, CalendarEventInput, Mail } from '../core/mail.types.js';
 import { InvalidMailError } from '../errors/mailer.error.js';
 
 /**
- * A mail as it travels through Redis: plain JSON. Attachment contents given as a Buffer or a
- * stream are base64 strings (`encoding: 'base64'`); Dates anywhere (in a template context, say)
- * are ISO 8601 strings. `deserializeMail` gives back a Mail that sends the same bytes.
+ * A mail as it travels through Redis: plain JSON. Attachment and calendar contents given as a
+ * Buffer or a stream are base64 strings (`encoding: 'base64'`); a DKIM key given as a Buffer is its
+ * PEM text; Dates anywhere (in a template context, say) are ISO 8601 strings. `deserializeMail`
+ * gives back a Mail that sends the same bytes.
  */
-export type SerializedMail = Omit<Mail, 'attachments'> & { attachments?: SerializedAttachment[] };
+export type SerializedMail = Omit<Mail, 'attachments' | 'icalEvent' | 'dkim'> & {
+  attachments?: SerializedAttachment[];
+  icalEvent?: SerializedCalendarEvent;
+  dkim?: SerializedDkimOptions[];
+};
 
 export type SerializedAttachment = Omit<AttachmentInput, 'content'> & { content?: string };
+
+export type SerializedCalendarEvent = Omit<CalendarEventInput, 'content'> & { content?: string };
+
+/** A DKIM signature on the queue: the key as PEM text, or better its `privateKeyPath`. */
+export type SerializedDkimOptions = Omit<DkimOptions, 'privateKey'> & { privateKey?: string };
 
 /** What a job carries. `v` lets a newer worker read what an older producer wrote. */
 export interface MailJobData {
@@ -109,14 +121,49 @@ async function serializeAttachment(input: AttachmentInput, path: string): Promis
   return refuse(`${path}.content`, 'an attachment content that is neither a string, a Buffer nor a stream');
 }
 
+function serializeCalendarEvent(input: CalendarEventInput, path: string): SerializedCalendarEvent {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) refuse(path, 'an icalEvent that is not an object');
+  const { content, ...rest } = input;
+  const out = toJson(rest, path, new Set()) as SerializedCalendarEvent;
+  if (content === undefined || typeof content === 'string') return content === undefined ? out : { ...out, content };
+  if (Buffer.isBuffer(content)) return { ...out, content: content.toString('base64'), encoding: 'base64' };
+  return refuse(`${path}.content`, 'a calendar content that is neither a string nor a Buffer');
+}
+
+/**
+ * DKIM signatures as JSON: one entry per key (nodemailer's `{ keys }` form is spread out), a
+ * Buffer key as its PEM text. A KeyObject cannot be written out, by design of node:crypto.
+ */
+function serializeDkim(input: unknown, path: string): SerializedDkimOptions[] {
+  const list = Array.isArray(input) ? input : [input];
+  return list.flatMap((item: unknown, index) => {
+    const at = Array.isArray(input) ? `${path}[${index}]` : path;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) refuse(at, 'a DKIM entry that is not an object');
+    const { keys, ...shared } = item as Record<string, unknown>;
+    const entries = keys === undefined ? [item as Record<string, unknown>] : (Array.isArray(keys) ? keys : [keys]).map((k) => ({ ...shared, ...(k as object) }));
+    return entries.map((entry) => {
+      const { privateKey, ...rest } = entry;
+      const out = toJson(rest, at, new Set()) as SerializedDkimOptions;
+      if (privateKey === undefined || typeof privateKey === 'string') return privateKey === undefined ? out : { ...out, privateKey };
+      if (Buffer.isBuffer(privateKey)) return { ...out, privateKey: privateKey.toString('utf8') };
+      if (privateKey instanceof KeyObject) {
+        throw new InvalidMailError(`${at}.privateKey: a KeyObject cannot be put on the queue; give privateKeyPath (the worker reads the file) or the PEM text.`, 'dkim');
+      }
+      return refuse(`${at}.privateKey`, 'a key that is neither PEM text nor a KeyObject');
+    });
+  });
+}
+
 /**
  * Turns a mail into job data. Streams in attachments are read to the end first. Throws
  * InvalidMailError for what cannot travel; the mail is left as it was given.
  */
 export async function serializeMail(mail: Mail): Promise<SerializedMail> {
   if (!mail || typeof mail !== 'object' || Array.isArray(mail)) throw new InvalidMailError('enqueue() expects a mail object.');
-  const { attachments, ...rest } = mail;
+  const { attachments, icalEvent, dkim, ...rest } = mail;
   const out = toJson(rest, 'mail', new Set()) as SerializedMail;
+  if (icalEvent !== undefined) out.icalEvent = serializeCalendarEvent(icalEvent, 'mail.icalEvent');
+  if (dkim !== undefined) out.dkim = serializeDkim(dkim, 'mail.dkim');
   if (attachments !== undefined) {
     if (!Array.isArray(attachments)) refuse('mail.attachments', 'a value that is not an array');
     const list: SerializedAttachment[] = [];

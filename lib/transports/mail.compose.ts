@@ -7,6 +7,8 @@ import type {
   AddressInput, AddressListInput, Attachment, AttachmentInput, ListUnsubscribe, Mail, MailAddress, OutgoingMail,
 } from '../core/mail.types.js';
 import { InvalidMailError } from '../errors/mailer.error.js';
+import { assertCalendarEvent, resolveCalendarEvent } from './calendar/calendar.event.js';
+import { assertDkimSignatures, resolveMailDkim } from './dkim/dkim.options.js';
 
 /** Values applied to every mail that does not set them. */
 export interface MailDefaults {
@@ -129,6 +131,36 @@ function basename(path: string): string {
   return decodeURIComponent(clean.slice(Math.max(clean.lastIndexOf('/'), clean.lastIndexOf('\\')) + 1));
 }
 
+/**
+ * The bytes behind an attachment-style `path`: a local file when `allowFilePaths` is on, an
+ * http(s) URL when `allowUrls` is on. Everything else is an InvalidMailError naming the option.
+ */
+async function readAllowedPath(path: string, field: string, policy: AttachmentPolicy): Promise<Buffer> {
+  if (/^https?:\/\//i.test(path)) {
+    if (!policy.allowUrls) {
+      throw new InvalidMailError(`${field}: attachments from URLs are disabled; enable attachments.allowUrls in the module options to allow them.`, field);
+    }
+    const response = await fetch(path, { signal: AbortSignal.timeout(policy.urlTimeout ?? 10_000) }).catch((error: unknown) => {
+      throw new InvalidMailError(`${field}: could not fetch ${path}: ${(error as Error).message}.`, field);
+    });
+    if (!response.ok) throw new InvalidMailError(`${field}: fetching ${path} answered HTTP ${response.status}.`, field);
+    return Buffer.from(await response.arrayBuffer());
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) && !path.startsWith('file:')) {
+    throw new InvalidMailError(`${field}: unsupported attachment path scheme in "${path}".`, field);
+  }
+  if (!policy.allowFilePaths) {
+    throw new InvalidMailError(`${field}: attachments from file paths are disabled; enable attachments.allowFilePaths in the module options to allow them.`, field);
+  }
+  const file = path.startsWith('file:') ? new URL(path) : path;
+  try {
+    await access(file, constants.R_OK);
+  } catch {
+    throw new InvalidMailError(`${field}: the file ${String(path)} cannot be read.`, field);
+  }
+  return readStream(createReadStream(file));
+}
+
 async function resolveAttachment(input: AttachmentInput, index: number, policy: AttachmentPolicy): Promise<Attachment> {
   const field = `attachments[${index}]`;
   if (!input || typeof input !== 'object') throw new InvalidMailError(`${field} must be an object.`, field);
@@ -143,31 +175,7 @@ async function resolveAttachment(input: AttachmentInput, index: number, policy: 
   let filename = input.filename;
   if (content === undefined) {
     if (!input.path) throw new InvalidMailError(`${field} has neither content nor path.`, field);
-    const isUrl = /^https?:\/\//i.test(input.path);
-    if (isUrl) {
-      if (!policy.allowUrls) {
-        throw new InvalidMailError(`${field}: attachments from URLs are disabled; enable attachments.allowUrls in the module options to allow them.`, field);
-      }
-      const response = await fetch(input.path, { signal: AbortSignal.timeout(policy.urlTimeout ?? 10_000) }).catch((error: unknown) => {
-        throw new InvalidMailError(`${field}: could not fetch ${input.path}: ${(error as Error).message}.`, field);
-      });
-      if (!response.ok) throw new InvalidMailError(`${field}: fetching ${input.path} answered HTTP ${response.status}.`, field);
-      content = Buffer.from(await response.arrayBuffer());
-    } else {
-      if (/^[a-z][a-z0-9+.-]*:/i.test(input.path) && !/^[a-z]:[\\/]/i.test(input.path) && !input.path.startsWith('file:')) {
-        throw new InvalidMailError(`${field}: unsupported attachment path scheme in "${input.path}".`, field);
-      }
-      if (!policy.allowFilePaths) {
-        throw new InvalidMailError(`${field}: attachments from file paths are disabled; enable attachments.allowFilePaths in the module options to allow them.`, field);
-      }
-      const path = input.path.startsWith('file:') ? new URL(input.path) : input.path;
-      try {
-        await access(path, constants.R_OK);
-      } catch {
-        throw new InvalidMailError(`${field}: the file ${String(input.path)} cannot be read.`, field);
-      }
-      content = await readStream(createReadStream(path));
-    }
+    content = await readAllowedPath(input.path, field, policy);
     filename ??= basename(input.path);
   } else if (content instanceof Readable) {
     // Read once so that a retry or a failover can send the same bytes again.
@@ -191,9 +199,10 @@ function domainOf(address: string): string {
 }
 
 /**
- * Applies defaults, parses addresses and resolves attachments. Call `assertSafeMail()` on the
- * result (after any listener has had its say) before handing it to a transport: together they
- * refuse every bad header value with InvalidMailError before anything is sent.
+ * Applies defaults, parses addresses, resolves attachments and the calendar event, and reads and
+ * checks the mail's own DKIM keys. Call `assertSafeMail()` on the result (after any listener has had
+ * its say) before handing it to a transport: together they refuse every bad header value with
+ * InvalidMailError before anything is sent.
  */
 export async function composeMail(
   mail: Mail,
@@ -238,12 +247,17 @@ export async function composeMail(
     envelope,
     template: mail.template,
   };
+  if (mail.icalEvent !== undefined) out.icalEvent = await resolveCalendarEvent(mail.icalEvent, (path) => readAllowedPath(path, 'icalEvent', policy));
+  if (mail.dkim !== undefined) out.dkim = await resolveMailDkim(mail.dkim);
   return out;
 }
 
 const PRIORITIES = new Set(['high', 'normal', 'low']);
 
-/** Checks an outgoing mail again (listeners may have changed it): every header value free of CR/LF. */
+/**
+ * Checks an outgoing mail again (listeners may have changed it): every header value free of CR/LF,
+ * the calendar event and the DKIM signatures still well-formed.
+ */
 export function assertSafeMail(mail: OutgoingMail): void {
   refuseLineBreak(mail.subject, 'subject');
   refuseLineBreak(mail.messageId, 'messageId');
@@ -276,7 +290,9 @@ export function assertSafeMail(mail: OutgoingMail): void {
   if (mail.priority !== undefined && !PRIORITIES.has(mail.priority)) {
     throw new InvalidMailError(`priority must be high, normal or low, got ${JSON.stringify(mail.priority)}.`, 'priority');
   }
-  if (mail.text === undefined && mail.html === undefined && !mail.attachments.length) {
-    throw new InvalidMailError('the mail has no content: give text, html, a template or attachments.', 'text');
+  assertCalendarEvent(mail.icalEvent);
+  assertDkimSignatures(mail.dkim);
+  if (mail.text === undefined && mail.html === undefined && !mail.attachments.length && !mail.icalEvent) {
+    throw new InvalidMailError('the mail has no content: give text, html, a template, attachments or an icalEvent.', 'text');
   }
 }

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { DkimConfig } from '../../core/dkim.types.js';
 import { MailerConfigurationError } from '../../errors/mailer.error.js';
 
 /**
@@ -54,6 +55,12 @@ export interface SmtpTransportOptions {
    * counts when a process sends thousands a minute.
    */
   textEncoding?: 'quoted-printable' | 'base64';
+  /**
+   * DKIM signatures for every mail sent through this transport (one, or a list for several), in
+   * nodemailer's option names. Keys are read and checked at start-up. Object form only: transport
+   * URLs carry no DKIM settings. See docs/transports.md.
+   */
+  dkim?: DkimConfig;
 }
 
 /** Resolved options: every default applied and checked. */

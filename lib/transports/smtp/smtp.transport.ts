@@ -1,10 +1,14 @@
+import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import { classifySmtpReply } from '../../bounces/smtp-reply.classifier.js';
 import type { OutgoingMail, MailAddress } from '../../core/mail.types.js';
 import type { RejectedRecipient, TransportResult } from '../../core/send-result.types.js';
 import type { Transport } from '../../core/transport.types.js';
+import type { DkimSignature } from '../../core/dkim.types.js';
 import { TransportError, type TransportFailure } from '../../errors/mailer.error.js';
+import { resolveTransportDkim, signaturesFor } from '../dkim/dkim.options.js';
+import { dkimSign } from '../dkim/dkim.signer.js';
 import { resolveSmtpOptions, type ResolvedSmtpOptions, type SmtpTransportOptions } from './smtp.options.js';
 
 /** The fields nodemailer puts on the errors it raises. */
@@ -58,16 +62,34 @@ function formatAddress(a: MailAddress): { name: string; address: string } {
   return { name: a.name ?? '', address: a.address };
 }
 
+/** The message field that hands a mail's signatures to the signing plugin. */
+const DKIM_FIELD = 'mailroomDkim';
+
+/** What the 'stream' plugin sees of nodemailer's mail object. */
+interface PluginMail {
+  data: Record<string, unknown>;
+  message: { processFunc(fn: (input: Readable) => Readable): void };
+}
+
 /** SMTP through nodemailer: the only place in the package that creates a nodemailer transport. */
 export class SmtpTransport implements Transport {
   readonly kind = 'smtp';
   readonly options: ResolvedSmtpOptions;
   private readonly transporter: Transporter;
+  private readonly dkim: DkimSignature[];
   private closed = false;
 
   constructor(readonly name: string, options: SmtpTransportOptions) {
     this.options = resolveSmtpOptions(options, `transport "${name}"`);
+    this.dkim = resolveTransportDkim(options.dkim, `transport "${name}"`);
     this.transporter = createTransport(this.toNodemailer(this.options) as never) as Transporter;
+    // Signing runs on the finished message stream of each attempt, so a retry signs what it sends.
+    // nodemailer's own dkim option shares header lists between keys; signatures here may differ.
+    this.transporter.use('stream', ((mail: PluginMail, done: (error?: Error | null) => void) => {
+      const signatures = mail.data[DKIM_FIELD] as DkimSignature[] | undefined;
+      if (signatures?.length) mail.message.processFunc((input) => dkimSign(input, signatures));
+      done();
+    }) as never);
   }
 
   private toNodemailer(o: ResolvedSmtpOptions): Record<string, unknown> {
@@ -126,6 +148,9 @@ export class SmtpTransport implements Transport {
         priority: mail.priority,
         envelope: mail.envelope,
         textEncoding: this.options.textEncoding,
+        // nodemailer writes the text/calendar alternative with its method and attaches the file.
+        ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
+        [DKIM_FIELD]: signaturesFor(this.dkim, mail.dkim),
         disableFileAccess: true,
         disableUrlAccess: true,
       } as never) as NodemailerInfo;

@@ -1,7 +1,19 @@
+import { createPrivateKey } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { DkimOptions } from '../../../lib/core/dkim.types.js';
+import type { Mail } from '../../../lib/core/mail.types.js';
 import { InvalidMailError } from '../../../lib/errors/index.js';
 import { deserializeMail, fromDomain, serializeMail } from '../../../lib/queue/mail.serializer.js';
+import { composeMail } from '../../../lib/transports/mail.compose.js';
+import { dkimKey } from '../../support/dkim.js';
+
+/** What a worker gets: the job data after a trip through JSON (as Redis stores it). */
+async function throughQueue(mail: Mail): Promise<Mail> {
+  return deserializeMail(JSON.parse(JSON.stringify(await serializeMail(mail))));
+}
+
+const compose = (mail: Mail) => composeMail({ from: 'shop@example.com', to: 'ada@example.org', text: 't', ...mail }, {}, {}, {});
 
 describe('serializeMail', () => {
   it('keeps every field and survives JSON unchanged', async () => {
@@ -53,6 +65,51 @@ describe('serializeMail', () => {
       { filename: 'f', content: 'plain' },
       { filename: 'g', path: 'https://example.com/x.pdf', cid: 'x', headers: { 'X-H': '1' } },
     ]);
+  });
+
+  it('carries a calendar invite: the worker composes the same event', async () => {
+    const ics = 'BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Nº 42\r\nEND:VCALENDAR\r\n';
+    for (const content of [ics, Buffer.from(ics)]) {
+      const mail: Mail = { icalEvent: { method: 'request', filename: 'visit.ics', content } };
+      const out = await serializeMail(mail);
+      expect(typeof out.icalEvent?.content).toBe('string');
+      const expected = await compose(mail);
+      const arrived = await compose(await throughQueue(mail));
+      expect(arrived.icalEvent).toEqual(expected.icalEvent);
+      expect(arrived.icalEvent).toEqual({ method: 'REQUEST', filename: 'visit.ics', content: ics });
+    }
+  });
+
+  it('carries DKIM signatures: PEM text, a Buffer key as PEM, a key path, nodemailer\'s keys form', async () => {
+    const key = dkimKey('shop.example', 's1');
+    const mail: Mail = {
+      dkim: [
+        { domainName: 'shop.example', keySelector: 's1', privateKey: key.privateKey, headerFieldNames: 'From:To:Subject' },
+        { domainName: 'shop.example', keySelector: 's2', privateKey: Buffer.from(key.privateKey) },
+        { domainName: 'shop.example', keySelector: 's3', privateKeyPath: '/run/secrets/dkim.pem' },
+      ],
+    };
+    const out = await serializeMail(mail);
+    expect(out.dkim).toEqual([
+      { domainName: 'shop.example', keySelector: 's1', privateKey: key.privateKey, headerFieldNames: 'From:To:Subject' },
+      { domainName: 'shop.example', keySelector: 's2', privateKey: key.privateKey },
+      { domainName: 'shop.example', keySelector: 's3', privateKeyPath: '/run/secrets/dkim.pem' },
+    ]);
+    const two = { dkim: (mail.dkim as DkimOptions[]).slice(0, 2) } as Mail;
+    const arrived = await compose(await throughQueue(two));
+    expect(arrived.dkim?.map((s) => [s.keySelector, s.headerFieldNames, s.privateKey.export({ type: 'pkcs8', format: 'pem' })])).toEqual([
+      ['s1', 'From:To:Subject', key.privateKey],
+      ['s2', undefined, key.privateKey],
+    ]);
+    const keysForm = await serializeMail({ dkim: { keys: [{ domainName: 'a.example', keySelector: 'k', privateKey: key.privateKey }], skipFields: 'Date' } } as unknown as Mail);
+    expect(keysForm.dkim).toEqual([{ domainName: 'a.example', keySelector: 'k', privateKey: key.privateKey, skipFields: 'Date' }]);
+  });
+
+  it('refuses a DKIM key given as a KeyObject, pointing at privateKeyPath', async () => {
+    const key = createPrivateKey(dkimKey('shop.example', 's1').privateKey);
+    const error = await serializeMail({ dkim: { domainName: 'shop.example', keySelector: 's1', privateKey: key } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidMailError);
+    expect((error as Error).message).toMatch(/mail\.dkim\.privateKey: a KeyObject cannot be put on the queue; give privateKeyPath/);
   });
 
   it('does not change the mail it is given', async () => {

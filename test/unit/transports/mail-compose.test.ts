@@ -77,4 +77,18 @@ describe('composeMail', () => {
     await expect(compose({ from: 'shop@example.com', to: 'a@example.org', headers: { 'X Bad': 'v' } })).rejects.toThrow(/not a valid header name/);
     await expect(compose({ from: 'shop@example.com', to: 'a@example.org', headers: { 'X:Bad': 'v' } })).rejects.toThrow(/not a valid header name/);
   });
+
+  it('counts a calendar invite as content', async () => {
+    const out = await composeMail({ from: 'shop@example.com', to: 'a@example.org', icalEvent: { content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' } }, {}, {}, {});
+    expect(() => assertSafeMail(out)).not.toThrow();
+    expect(out.icalEvent).toEqual({ method: 'PUBLISH', filename: 'invite.ics', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' });
+  });
+
+  it('checks again the invite and the signatures a listener may have replaced', async () => {
+    const out = await compose({ from: 'shop@example.com', to: 'a@example.org', icalEvent: { content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' } });
+    expect(() => assertSafeMail({ ...out, icalEvent: { ...out.icalEvent!, filename: 'x.ics\r\nBcc: evil@example.net' } })).toThrow(InvalidMailError);
+    expect(() => assertSafeMail({ ...out, icalEvent: { ...out.icalEvent!, method: 'SPAM' as 'PUBLISH' } })).toThrow(/SPAM/);
+    const unresolved = [{ domainName: 'shop.example', keySelector: 's1', privateKey: '-----BEGIN PRIVATE KEY-----' }];
+    expect(() => assertSafeMail({ ...out, dkim: unresolved as never })).toThrow(/resolved signatures/);
+  });
 });

@@ -1,4 +1,5 @@
 import type { OutgoingMail } from '../../../core/mail.types.js';
+import { perSendDkimFeature } from '../../dkim/dkim.options.js';
 import { formatAddress, hasCustomEnvelope, outgoingHeaders, resolveAttachments } from '../../http/index.js';
 
 /** One multipart field of `POST /v3/{domain}/messages`; repeated names are repeated parts. */
@@ -12,6 +13,10 @@ export function mailgunUnsupportedFeature(mail: OutgoingMail): string | undefine
   for (const attachment of mail.attachments) {
     if (attachment.headers && Object.keys(attachment.headers).length > 0) return 'per-attachment MIME headers';
   }
+  if (mail.icalEvent) {
+    return "a calendar invite (icalEvent): Mailgun's message API types attachments by file name and cannot carry the method parameter calendar clients need; send invites through Mailgun's SMTP relay (smtp://…@smtp.mailgun.org:587)";
+  }
+  if (mail.dkim?.length) return perSendDkimFeature('Mailgun');
   return undefined;
 }
 

@@ -8,6 +8,7 @@ import {
   type HttpTransportOptions,
   type ProviderErrorDetails,
 } from '../../http/index.js';
+import { providerDkimError } from '../../dkim/dkim.options.js';
 import { buildMailgunFields, mailgunUnsupportedFeature, toMailgunForm } from './mailgun.payload.js';
 
 export const MAILGUN_API_URLS = {
@@ -38,6 +39,7 @@ export class MailgunTransport extends HttpTransport {
     const region = options.region ?? 'us';
     if (!(region in MAILGUN_API_URLS)) throw new MailerConfigurationError(`Unknown Mailgun region "${String(region)}" (use us or eu).`);
     super('mailgun', options, MAILGUN_API_URLS[region]);
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('mailgun', 'Add the sending domain in Mailgun (Sending → Domains) and publish the DKIM record it shows.');
     if (!options.apiKey) throw new MailerConfigurationError('The mailgun transport needs an apiKey.');
     if (!options.domain) throw new MailerConfigurationError('The mailgun transport needs a domain.');
     this.apiKey = options.apiKey;

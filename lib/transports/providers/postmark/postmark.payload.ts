@@ -1,4 +1,6 @@
 import type { OutgoingMail } from '../../../core/mail.types.js';
+import { calendarContentType } from '../../calendar/calendar.event.js';
+import { perSendDkimFeature } from '../../dkim/dkim.options.js';
 import { formatAddress, hasCustomEnvelope, outgoingHeaders, resolveAttachments } from '../../http/index.js';
 
 /** One message as Postmark's `/email` and `/email/batch` take it. */
@@ -37,10 +39,15 @@ export function postmarkUnsupportedFeature(mail: OutgoingMail): string | undefin
     if (attachment.headers && Object.keys(attachment.headers).length > 0) return 'per-attachment MIME headers';
     if (attachment.contentDisposition === 'inline' && !attachment.cid) return 'an inline attachment without a cid (Postmark marks inline parts by ContentID)';
   }
+  if (mail.dkim?.length) return perSendDkimFeature('Postmark');
   return undefined;
 }
 
-/** OutgoingMail → Postmark message. Call `postmarkUnsupportedFeature` first. */
+/**
+ * OutgoingMail → Postmark message. Call `postmarkUnsupportedFeature` first. A calendar invite is
+ * an attachment of type `text/calendar; charset=utf-8; method=…`, as Postmark's support article on
+ * calendar invites describes.
+ */
 export async function buildPostmarkMessage(mail: OutgoingMail, options: PostmarkPayloadOptions = {}): Promise<PostmarkMessage> {
   const join = (list: OutgoingMail['to']): string | undefined => (list.length ? list.map(formatAddress).join(', ') : undefined);
   const message: PostmarkMessage = { From: formatAddress(mail.from), Subject: mail.subject };
@@ -55,15 +62,16 @@ export async function buildPostmarkMessage(mail: OutgoingMail, options: Postmark
   if (mail.text !== undefined) message.TextBody = mail.text;
   if (mail.html !== undefined) message.HtmlBody = mail.html;
   message.Headers = Object.entries(outgoingHeaders(mail)).map(([Name, Value]) => ({ Name, Value }));
-  const attachments = await resolveAttachments(mail);
-  if (attachments.length) {
-    message.Attachments = attachments.map((a) => ({
-      Name: a.filename,
-      Content: a.content.toString('base64'),
-      ContentType: a.contentType,
-      ...(a.cid ? { ContentID: `cid:${a.cid}` } : {}),
-    }));
+  const attachments: NonNullable<PostmarkMessage['Attachments']> = (await resolveAttachments(mail)).map((a) => ({
+    Name: a.filename,
+    Content: a.content.toString('base64'),
+    ContentType: a.contentType,
+    ...(a.cid ? { ContentID: `cid:${a.cid}` } : {}),
+  }));
+  if (mail.icalEvent) {
+    attachments.push({ Name: mail.icalEvent.filename, Content: Buffer.from(mail.icalEvent.content).toString('base64'), ContentType: calendarContentType(mail.icalEvent) });
   }
+  if (attachments.length) message.Attachments = attachments;
   if (mail.tags.length === 1) message.Tag = mail.tags[0];
   if (Object.keys(mail.metadata).length) message.Metadata = { ...mail.metadata };
   if (options.messageStream) message.MessageStream = options.messageStream;

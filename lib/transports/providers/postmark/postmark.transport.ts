@@ -12,6 +12,7 @@ import {
   type HttpTransportOptions,
   type ProviderErrorDetails,
 } from '../../http/index.js';
+import { providerDkimError } from '../../dkim/dkim.options.js';
 import {
   buildPostmarkMessage,
   parseInactiveRecipients,
@@ -60,6 +61,7 @@ export class PostmarkTransport extends HttpTransport {
 
   constructor(options: PostmarkTransportOptions) {
     super('postmark', options, POSTMARK_API_URL);
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('postmark', 'Add your domain in Postmark (Sender Signatures → Domains) and publish the DKIM record it shows.');
     if (!options.serverToken) throw new MailerConfigurationError('The postmark transport needs a serverToken.');
     this.serverToken = options.serverToken;
     this.messageStream = options.messageStream;

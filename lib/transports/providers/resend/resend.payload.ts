@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingMail } from '../../../core/mail.types.js';
+import { calendarContentType } from '../../calendar/calendar.event.js';
+import { perSendDkimFeature } from '../../dkim/dkim.options.js';
 import { formatAddress, hasCustomEnvelope, outgoingHeaders, resolveAttachments, stripAngleBrackets } from '../../http/index.js';
 
 export interface ResendAttachment {
@@ -46,12 +48,16 @@ export function resendUnsupportedFeature(mail: OutgoingMail): string | undefined
     if (attachment.headers && Object.keys(attachment.headers).length > 0) return 'per-attachment MIME headers';
     if (attachment.contentDisposition === 'inline' && !attachment.cid) return 'an inline attachment without a cid (Resend marks inline parts by content_id)';
   }
+  if (mail.dkim?.length) return perSendDkimFeature('Resend');
   return undefined;
 }
 
 /**
  * OutgoingMail → Resend email. Tags become `{name: tag, value: "true"}` and metadata entries
  * `{name: key, value}`: Resend has one list of name/value tags and returns it on every webhook.
+ * A calendar invite is an attachment whose `content_type` carries the method
+ * (`text/calendar; charset=utf-8; method=…`); like every attachment it keeps the mail out of
+ * Resend's batch endpoint.
  */
 export async function buildResendEmail(mail: OutgoingMail): Promise<ResendEmail> {
   const email: ResendEmail = { from: formatAddress(mail.from), to: mail.to.map(formatAddress), subject: mail.subject };
@@ -61,15 +67,16 @@ export async function buildResendEmail(mail: OutgoingMail): Promise<ResendEmail>
   if (mail.text !== undefined) email.text = mail.text;
   if (mail.html !== undefined) email.html = mail.html;
   email.headers = outgoingHeaders(mail);
-  const attachments = await resolveAttachments(mail);
-  if (attachments.length) {
-    email.attachments = attachments.map((a) => ({
-      content: a.content.toString('base64'),
-      filename: a.filename,
-      content_type: a.contentType,
-      ...(a.cid ? { content_id: a.cid } : {}),
-    }));
+  const attachments: ResendAttachment[] = (await resolveAttachments(mail)).map((a) => ({
+    content: a.content.toString('base64'),
+    filename: a.filename,
+    content_type: a.contentType,
+    ...(a.cid ? { content_id: a.cid } : {}),
+  }));
+  if (mail.icalEvent) {
+    attachments.push({ content: Buffer.from(mail.icalEvent.content).toString('base64'), filename: mail.icalEvent.filename, content_type: calendarContentType(mail.icalEvent) });
   }
+  if (attachments.length) email.attachments = attachments;
   const tags = [
     ...mail.tags.map((name) => ({ name, value: RESEND_TAG_VALUE })),
     ...Object.entries(mail.metadata).map(([name, value]) => ({ name, value })),

@@ -12,6 +12,7 @@ import {
   type HttpTransportOptions,
   type ProviderErrorDetails,
 } from '../../http/index.js';
+import { providerDkimError } from '../../dkim/dkim.options.js';
 import {
   buildResendEmail,
   resendBatchIdempotencyKey,
@@ -48,6 +49,7 @@ export class ResendTransport extends HttpTransport {
 
   constructor(options: ResendTransportOptions) {
     super('resend', options, RESEND_API_URL);
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('resend', 'Add your domain in Resend (Domains) and publish the DKIM records it shows.');
     if (!options.apiKey) throw new MailerConfigurationError('The resend transport needs an apiKey.');
     this.apiKey = options.apiKey;
   }

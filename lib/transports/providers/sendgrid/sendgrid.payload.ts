@@ -1,4 +1,6 @@
 import type { MailAddress, OutgoingMail } from '../../../core/mail.types.js';
+import { calendarContentType } from '../../calendar/calendar.event.js';
+import { perSendDkimFeature } from '../../dkim/dkim.options.js';
 import { hasCustomEnvelope, outgoingHeaders, resolveAttachments } from '../../http/index.js';
 
 export interface SendGridAddress {
@@ -29,7 +31,8 @@ export interface SendGridMailBody {
   reply_to?: SendGridAddress;
   reply_to_list?: SendGridAddress[];
   subject: string;
-  content?: Array<{ type: 'text/plain' | 'text/html'; value: string }>;
+  /** text/plain, then text/html, then a calendar invite's `text/calendar; method=…`. */
+  content?: Array<{ type: string; value: string }>;
   attachments?: SendGridAttachment[];
   categories?: string[];
   headers?: Record<string, string>;
@@ -73,10 +76,16 @@ export function sendGridUnsupportedFeature(mail: OutgoingMail): string | undefin
   for (const attachment of mail.attachments) {
     if (attachment.headers && Object.keys(attachment.headers).length > 0) return 'per-attachment MIME headers';
   }
+  if (mail.dkim?.length) return perSendDkimFeature('SendGrid');
   return undefined;
 }
 
-/** OutgoingMail → SendGrid mail body with one personalization. Call `sendGridUnsupportedFeature` first. */
+/**
+ * OutgoingMail → SendGrid mail body with one personalization. Call `sendGridUnsupportedFeature`
+ * first. A calendar invite goes the way SendGrid's maintainers describe it: a
+ * `text/calendar; method=…` content after the text and HTML (SendGrid sets the charset itself),
+ * plus the file attached as `application/ics` — the shape nodemailer gives it over SMTP.
+ */
 export async function buildSendGridBody(mail: OutgoingMail): Promise<SendGridMailBody> {
   const headers = outgoingHeaders(mail);
   const messageIdHeader = Object.keys(headers).find((h) => h.toLowerCase() === 'message-id') as string;
@@ -93,17 +102,19 @@ export async function buildSendGridBody(mail: OutgoingMail): Promise<SendGridMai
   // SendGrid wants text/plain before text/html.
   if (mail.text !== undefined && mail.text !== '') content.push({ type: 'text/plain', value: mail.text });
   if (mail.html !== undefined && mail.html !== '') content.push({ type: 'text/html', value: mail.html });
+  if (mail.icalEvent) content.push({ type: calendarContentType(mail.icalEvent, { charset: false }), value: mail.icalEvent.content });
   if (content.length) body.content = content;
-  const attachments = await resolveAttachments(mail);
-  if (attachments.length) {
-    body.attachments = attachments.map((a) => ({
-      content: a.content.toString('base64'),
-      filename: a.filename,
-      type: a.contentType,
-      disposition: a.disposition,
-      ...(a.cid ? { content_id: a.cid } : {}),
-    }));
+  const attachments: SendGridAttachment[] = (await resolveAttachments(mail)).map((a) => ({
+    content: a.content.toString('base64'),
+    filename: a.filename,
+    type: a.contentType,
+    disposition: a.disposition,
+    ...(a.cid ? { content_id: a.cid } : {}),
+  }));
+  if (mail.icalEvent) {
+    attachments.push({ content: Buffer.from(mail.icalEvent.content).toString('base64'), filename: mail.icalEvent.filename, type: 'application/ics', disposition: 'attachment' });
   }
+  if (attachments.length) body.attachments = attachments;
   if (mail.tags.length) body.categories = [...mail.tags];
   if (Object.keys(headers).length) body.headers = headers;
   if (Object.keys(mail.metadata).length) body.custom_args = { ...mail.metadata };

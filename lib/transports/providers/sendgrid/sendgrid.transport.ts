@@ -12,6 +12,7 @@ import {
   type HttpTransportOptions,
   type ProviderErrorDetails,
 } from '../../http/index.js';
+import { providerDkimError } from '../../dkim/dkim.options.js';
 import { buildSendGridBody, SENDGRID_LIMITS, sendGridUnsupportedFeature, type SendGridMailBody } from './sendgrid.payload.js';
 
 export const SENDGRID_API_URLS = {
@@ -49,6 +50,7 @@ export class SendGridTransport extends HttpTransport {
     const region = options.region ?? 'global';
     if (!(region in SENDGRID_API_URLS)) throw new MailerConfigurationError(`Unknown SendGrid region "${String(region)}" (use global or eu).`);
     super('sendgrid', options, SENDGRID_API_URLS[region]);
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('sendgrid', 'Authenticate your domain in SendGrid (Settings → Sender Authentication) and publish the DNS records it shows.');
     if (!options.apiKey) throw new MailerConfigurationError('The sendgrid transport needs an apiKey.');
     this.apiKey = options.apiKey;
   }

@@ -1,5 +1,8 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
+import type { DkimSignature } from '../../../core/dkim.types.js';
 import type { OutgoingMail } from '../../../core/mail.types.js';
+import { dkimRecord, listsField } from '../../dkim/dkim.options.js';
+import { dkimSignBuffer } from '../../dkim/dkim.signer.js';
 import { attachmentBytes, formatAddress, hasCustomEnvelope, outgoingHeaders } from '../../http/index.js';
 import type { SesSendEmailInput } from './ses.sdk.js';
 
@@ -13,6 +16,25 @@ export const SES_TAG_VALUE = 'true';
 export interface SesPayloadOptions {
   /** Configuration set for event publishing. */
   configurationSetName?: string;
+  /** Signatures to put on the raw message (the transport's and the mail's). */
+  dkim?: readonly DkimSignature[];
+}
+
+/**
+ * Fields SES rewrites or removes on the way out, so a signature over them would break: Amazon's
+ * manual DKIM signing guide says not to sign them.
+ */
+export const SES_UNSIGNED_FIELDS = ['Message-ID', 'Date', 'Return-Path', 'Bounces-To'] as const;
+
+/** The field of SES_UNSIGNED_FIELDS that a signature's header list names, if any. */
+export function sesUnsignableField(signature: Pick<DkimSignature, 'headerFieldNames'>): string | undefined {
+  return SES_UNSIGNED_FIELDS.find((field) => listsField(signature.headerFieldNames, field));
+}
+
+/** The signature with SES_UNSIGNED_FIELDS added to its skipped fields. */
+function forSes(signature: DkimSignature): DkimSignature {
+  const skip = [...new Set([...(signature.skipFields ? signature.skipFields.split(':') : []), ...SES_UNSIGNED_FIELDS])];
+  return { ...signature, skipFields: skip.join(':') };
 }
 
 /** What in the mail SES cannot carry, or undefined. */
@@ -25,11 +47,19 @@ export function sesUnsupportedFeature(mail: OutgoingMail): string | undefined {
   for (const [key, value] of Object.entries(mail.metadata)) {
     if (!TAG_TEXT.test(key) || !TAG_TEXT.test(value)) return `the metadata entry "${key}" (SES tags allow only ASCII letters, digits, _ and -, up to 256 characters)`;
   }
+  for (const signature of mail.dkim ?? []) {
+    const field = sesUnsignableField(signature);
+    if (field) return `a DKIM signature (${dkimRecord(signature)}) over ${field}, which SES rewrites on the way out (leave ${SES_UNSIGNED_FIELDS.join(', ')} out of headerFieldNames)`;
+  }
   return undefined;
 }
 
-/** The complete RFC 5322 message, built by nodemailer's MailComposer (Bcc is not written). */
-export async function buildSesMime(mail: OutgoingMail): Promise<Buffer> {
+/**
+ * The complete RFC 5322 message, built by nodemailer's MailComposer (Bcc is not written), with the
+ * calendar invite as nodemailer writes it and, when signatures are given, DKIM-signed — without
+ * the fields SES rewrites (SES_UNSIGNED_FIELDS).
+ */
+export async function buildSesMime(mail: OutgoingMail, dkim: readonly DkimSignature[] = []): Promise<Buffer> {
   const attachments = await Promise.all(mail.attachments.map(async (a) => ({
     filename: a.filename,
     content: await attachmentBytes(a),
@@ -49,17 +79,20 @@ export async function buildSesMime(mail: OutgoingMail): Promise<Buffer> {
     messageId: mail.messageId,
     headers: outgoingHeaders(mail, { messageId: false }),
     attachments,
+    ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
   });
-  return composer.compile().build();
+  const message = await composer.compile().build();
+  return dkimSignBuffer(message, dkim.map(forSes));
 }
 
 /**
  * OutgoingMail → SendEmail input with `Content.Raw`, so attachments, inline images and every
  * header survive. The envelope goes in `Destination` (Bcc included); a custom envelope sender
  * becomes `FeedbackForwardingEmailAddress`, where SES sends bounces and complaints. Tags become
- * `{Name: tag, Value: "true"}`, metadata entries `{Name: key, Value}`.
+ * `{Name: tag, Value: "true"}`, metadata entries `{Name: key, Value}`. `options.dkim` signs the
+ * message (see buildSesMime).
  */
 export async function buildSesSendEmailInput(mail: OutgoingMail, options: SesPayloadOptions = {}): Promise<SesSendEmailInput> {
   const input: SesSendEmailInput = {
@@ -71,7 +104,7 @@ export async function buildSesSendEmailInput(mail: OutgoingMail, options: SesPay
           ...(mail.cc.length ? { CcAddresses: mail.cc.map((a) => a.address) } : {}),
           ...(mail.bcc.length ? { BccAddresses: mail.bcc.map((a) => a.address) } : {}),
         },
-    Content: { Raw: { Data: new Uint8Array(await buildSesMime(mail)) } },
+    Content: { Raw: { Data: new Uint8Array(await buildSesMime(mail, options.dkim)) } },
   };
   if (mail.envelope.from && mail.envelope.from.toLowerCase() !== mail.from.address.toLowerCase()) {
     input.FeedbackForwardingEmailAddress = mail.envelope.from;

@@ -1,3 +1,4 @@
+import type { DkimConfig, DkimSignature } from '../../../core/dkim.types.js';
 import type { OutgoingMail } from '../../../core/mail.types.js';
 import type { TransportResult } from '../../../core/send-result.types.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
@@ -7,7 +8,8 @@ import {
   type HttpTransportOptions,
   type ProviderErrorDetails,
 } from '../../http/index.js';
-import { buildSesSendEmailInput, sesUnsupportedFeature } from './ses.payload.js';
+import { dkimRecord, resolveTransportDkim, signaturesFor } from '../../dkim/dkim.options.js';
+import { buildSesSendEmailInput, SES_UNSIGNED_FIELDS, sesUnsignableField, sesUnsupportedFeature } from './ses.payload.js';
 import { loadSesSdk, type SesClient, type SesClientConfig, type SesCommand } from './ses.sdk.js';
 
 export interface SesTransportOptions extends HttpTransportOptions {
@@ -22,6 +24,12 @@ export interface SesTransportOptions extends HttpTransportOptions {
   sessionToken?: string;
   /** Configuration set for event publishing (bounces, complaints, deliveries). */
   configurationSetName?: string;
+  /**
+   * DKIM signatures of your own on every raw message, besides the one SES adds for amazonses.com
+   * (and Easy DKIM's, when the identity has it). Keys are read and checked at start-up; Message-ID,
+   * Date, Return-Path and Bounces-To are never signed, since SES rewrites them. See docs/transports.md.
+   */
+  dkim?: DkimConfig;
 }
 
 /** SES error names that mean the credentials or the signature were refused. */
@@ -46,6 +54,7 @@ interface SdkError {
  */
 export class SesTransport extends HttpTransport {
   private readonly options: SesTransportOptions;
+  private readonly dkim: DkimSignature[];
   private client?: Promise<SesClient>;
 
   constructor(options: SesTransportOptions = {}) {
@@ -54,12 +63,22 @@ export class SesTransport extends HttpTransport {
       throw new MailerConfigurationError('The ses transport needs both accessKeyId and secretAccessKey, or neither (default credential chain).');
     }
     this.options = options;
+    this.dkim = resolveTransportDkim(options.dkim);
+    for (const signature of this.dkim) {
+      const field = sesUnsignableField(signature);
+      if (field) {
+        throw new MailerConfigurationError(`dkim (${dkimRecord(signature)}): headerFieldNames lists ${field}, which SES rewrites on the way out, so the signature would break; leave ${SES_UNSIGNED_FIELDS.join(', ')} out.`);
+      }
+    }
   }
 
   async send(mail: OutgoingMail, options: HttpSendOptions = {}): Promise<TransportResult> {
     this.checkSupported(mail);
     const sdk = await loadSesSdk();
-    const input = await buildSesSendEmailInput(mail, { configurationSetName: this.options.configurationSetName });
+    const input = await buildSesSendEmailInput(mail, {
+      configurationSetName: this.options.configurationSetName,
+      dkim: signaturesFor(this.dkim, mail.dkim),
+    });
     const answer = await this.call(new sdk.SendEmailCommand(input), 'send', options.signal);
     return this.acceptedResult(mail, typeof answer.MessageId === 'string' ? answer.MessageId : undefined);
   }
