@@ -9,6 +9,9 @@ export type {
   AddressListInput,
   Attachment,
   AttachmentInput,
+  CalendarEvent,
+  CalendarEventInput,
+  CalendarMethod,
   Envelope,
   ListUnsubscribe,
   Mail,
@@ -16,6 +19,7 @@ export type {
   MailPriority,
   OutgoingMail,
 } from './core/mail.types.js';
+export type { DkimConfig, DkimOptions, DkimSignature } from './core/dkim.types.js';
 export type {
   RejectedRecipient,
   SendAttempt,
