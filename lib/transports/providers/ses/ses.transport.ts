@@ -22,6 +22,8 @@ export interface SesTransportOptions extends HttpTransportOptions {
   sessionToken?: string;
   /** Configuration set for event publishing (bounces, complaints, deliveries). */
   configurationSetName?: string;
+  /** DKIM signing of the raw MIME; accepted as an option name and carried as given. */
+  dkim?: unknown;
 }
 
 /** SES error names that mean the credentials or the signature were refused. */
