@@ -48,13 +48,20 @@ const squash = (key: string): string => key.toLowerCase().replace(/[-_\s]/g, '')
 
 /**
  * The known key a mistyped one most likely meant: the same letters in another case or with
- * dashes and underscores (`requiretls`, `require_tls` → `requireTLS`), else the closest by edit
- * distance when it is close enough to be a typo (a third of the key's length at most).
+ * dashes and underscores (`requiretls`, `require_tls` → `requireTLS`), a known key the typed one
+ * begins or ends (`tolerance` → `toleranceSeconds`), else the closest by edit distance when it is
+ * close enough to be a typo (a third of the key's length at most).
  */
 export function nearestKey(key: string, known: readonly string[]): string | undefined {
   const target = squash(key);
   const same = known.find((k) => squash(k) === target);
   if (same) return same;
+  if (target.length >= 4) {
+    const prefixed = known
+      .filter((k) => squash(k).length >= 4 && (squash(k).startsWith(target) || target.startsWith(squash(k))))
+      .sort((a, b) => Math.abs(a.length - key.length) - Math.abs(b.length - key.length));
+    if (prefixed[0]) return prefixed[0];
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {

@@ -1,4 +1,4 @@
-import type { RetryOptions } from '../retry/retry.options.js';
+import { RETRY_HINTS, RETRY_OPTION_SHAPE, type RetryOptions } from '../retry/retry.options.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
 import { checkOptionKeys, checkOptions, type OptionShape } from '../errors/option.checker.js';
 
@@ -189,6 +189,7 @@ export function checkMailerQueueOptions(options: MailerQueueModuleOptions): void
   if (!isRedisClient(c) && 'url' in (c as object)) checkOptionKeys(c as Record<string, unknown>, ['url'], 'MailerQueueModule: connection', { client: 'cannot be given with url; give one of them.' });
   if (!isRedisClient(c) && 'client' in (c as object)) checkOptionKeys(c as Record<string, unknown>, ['client'], 'MailerQueueModule: connection');
   if (options.rateLimit !== undefined) checkOptionKeys(options.rateLimit as Record<string, unknown>, ['max', 'duration'], 'MailerQueueModule: rateLimit');
+  if (options.retry) checkOptions(options.retry, RETRY_OPTION_SHAPE, 'MailerQueueModule: retry', RETRY_HINTS);
   if (!isRedisClient(c) && 'url' in (c as object)) check(typeof (c as { url: unknown }).url === 'string' && /^rediss?:\/\//.test((c as { url: string }).url), 'connection.url must be a redis:// or rediss:// URL.');
   if (!isRedisClient(c) && 'client' in (c as object)) check(typeof (c as { client?: { duplicate?: unknown } }).client?.duplicate === 'function', 'connection.client must be an ioredis client.');
   check(options.queueName === undefined || (typeof options.queueName === 'string' && options.queueName.length > 0 && !options.queueName.includes(':')), 'queueName must be a non-empty string without ":".');
