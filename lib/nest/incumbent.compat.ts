@@ -59,11 +59,23 @@ export interface IncumbentSentMessageInfo {
 const KNOWN = new Set([
   'from', 'sender', 'to', 'cc', 'bcc', 'replyTo', 'inReplyTo', 'references', 'subject', 'text', 'html',
   'headers', 'attachments', 'priority', 'messageId', 'date', 'list', 'envelope', 'template', 'context',
-  'transporterName', 'encoding', 'textEncoding',
+  'transporterName', 'encoding',
 ]);
 
-function text(value: string | Buffer | undefined): string | undefined {
-  return value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : value;
+/** What to do instead, for fields of the incumbent's call that this module does not take. */
+const FIELD_HINTS: Record<string, string> = {
+  locale: 'choose the template per locale in your code (template: `${locale}/welcome`)',
+  textTemplate: 'the text part of template <name> is <name>.text.hbs next to it',
+  timeout: "one attempt is bounded by the transport's timeouts, all attempts by the retry deadline (send(mail, { retry: { deadline } }))",
+  textEncoding: 'set textEncoding on the SMTP transport (?textEncoding=base64 or { textEncoding })',
+};
+
+/** nodemailer's `encoding`: text and html given as base64 or hex strings. */
+function text(value: string | Buffer | undefined, encoding: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (encoding === undefined || /^utf-?8$/i.test(encoding)) return value;
+  return Buffer.from(value, encoding as BufferEncoding).toString('utf8');
 }
 
 /** `./welcome`, `welcome.hbs` and `welcome` all name the template `welcome`. */
@@ -91,7 +103,12 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
   if (!options || typeof options !== 'object') throw new InvalidMailError('sendMail() expects an options object.');
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k) && options[k] !== undefined);
   if (unknown.length) {
-    throw new InvalidMailError(`sendMail(): ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported; nothing was sent.`, unknown[0]);
+    const hints = unknown.filter((k) => FIELD_HINTS[k]).map((k) => ` ${k}: ${FIELD_HINTS[k]}.`).join('');
+    throw new InvalidMailError(`sendMail(): ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported; nothing was sent.${hints}`, unknown[0]);
+  }
+  const encoding = options.encoding as string | undefined;
+  if (encoding !== undefined && (typeof encoding !== 'string' || !Buffer.isEncoding(encoding))) {
+    throw new InvalidMailError(`sendMail(): encoding ${JSON.stringify(encoding)} is not a text encoding (utf-8, base64, hex, …); nothing was sent.`, 'encoding');
   }
   const headers = headersOf(options.headers);
   if (options.inReplyTo) headers['In-Reply-To'] = options.inReplyTo;
@@ -127,8 +144,8 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
     bcc: options.bcc as AddressListInput | undefined,
     replyTo: options.replyTo as AddressListInput | undefined,
     subject: options.subject,
-    text: text(options.text),
-    html: text(options.html),
+    text: text(options.text, encoding),
+    html: text(options.html, encoding),
     template: options.template ? templateName(options.template) : undefined,
     context: options.context,
     attachments,

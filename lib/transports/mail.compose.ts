@@ -146,7 +146,7 @@ async function resolveAttachment(input: AttachmentInput, index: number, policy: 
     const isUrl = /^https?:\/\//i.test(input.path);
     if (isUrl) {
       if (!policy.allowUrls) {
-        throw new InvalidMailError(`${field}: attachments from URLs are disabled; enable attachments.allowUrls in the module options to allow them.`, field);
+        throw new InvalidMailError(`${field}: attachments from URLs are disabled, so nothing was sent. Allow them with the module option attachments: { allowUrls: true } (MailerModule.forRoot / forRootAsync), or give the content instead.`, field);
       }
       const response = await fetch(input.path, { signal: AbortSignal.timeout(policy.urlTimeout ?? 10_000) }).catch((error: unknown) => {
         throw new InvalidMailError(`${field}: could not fetch ${input.path}: ${(error as Error).message}.`, field);
@@ -158,7 +158,7 @@ async function resolveAttachment(input: AttachmentInput, index: number, policy: 
         throw new InvalidMailError(`${field}: unsupported attachment path scheme in "${input.path}".`, field);
       }
       if (!policy.allowFilePaths) {
-        throw new InvalidMailError(`${field}: attachments from file paths are disabled; enable attachments.allowFilePaths in the module options to allow them.`, field);
+        throw new InvalidMailError(`${field}: attachments from file paths are disabled, so nothing was sent. Allow them with the module option attachments: { allowFilePaths: true } (MailerModule.forRoot / forRootAsync), or give the content instead.`, field);
       }
       const path = input.path.startsWith('file:') ? new URL(input.path) : input.path;
       try {
