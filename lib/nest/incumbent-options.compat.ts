@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Handlebars, { type HelperDelegate } from 'handlebars';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
@@ -113,6 +114,22 @@ function fromAdapter(adapter: object, out: HandlebarsTemplateOptions): void {
   else if (config.inlineCssOptions && Object.keys(config.inlineCssOptions).length > 0) out.inlineCss = config.inlineCssOptions;
 }
 
+/**
+ * The incumbent hands its layout the mail as a SafeString, so `{{body}}` printed it as HTML; here
+ * `{{body}}` escapes it, and every mail would show its own markup. Such a layout is refused.
+ */
+function checkLayoutBody(path: string, name: string): void {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    return; // a missing layout is reported by the renderer, with the folder it looked in
+  }
+  if (/(?<!\{)\{\{~?\s*body\s*~?\}\}(?!\})/.test(source)) {
+    throw new MailerConfigurationError(`${WHERE}: options.layout: ${name}.hbs places the mail with {{body}}, which escapes its HTML here; write {{{body}}}.`);
+  }
+}
+
 function fromIncumbentTemplates(template: unknown, runtime: unknown): HandlebarsTemplateOptions {
   if (template === undefined) {
     throw new MailerConfigurationError(`${WHERE}: options (partials, layout, helpers) belong to templates, and there is no template.dir. Write templates: { dir, partialsDir, defaultLayout, helpers }.`);
@@ -147,6 +164,7 @@ function fromIncumbentTemplates(template: unknown, runtime: unknown): Handlebars
       }
       out.layoutsDir = join(template.dir, dirname(file));
       out.defaultLayout = basename(file);
+      checkLayoutBody(join(template.dir, `${file}.hbs`), file);
     }
     if (helpers !== undefined) {
       checkOptionType(helpers, 'object', 'options.helpers', WHERE);

@@ -86,6 +86,7 @@ describe("@nestjs-modules/mailer's module options", () => {
     writeFileSync(join(dir, 'welcome.hbs'), '<p>Welcome, {{name}}! You have {{money credit}}.</p>{{> signature}}');
     writeFileSync(join(dir, 'partials', 'signature.hbs'), '<p class="sig">{{concat "The " "Shop"}}</p>');
     writeFileSync(join(dir, 'layouts', 'main.hbs'), '<html><body><div class="frame">{{{body}}}</div></body></html>');
+    writeFileSync(join(dir, 'layouts', 'escaping.hbs'), '<html><body>{{ body }}</body></html>');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -131,6 +132,7 @@ describe("@nestjs-modules/mailer's module options", () => {
     ['a template resolver', () => incumbent({ template: { dir, resolver: { resolve: async () => ({ content: '' }) } } }), /"resolver" is not supported/],
     ['a Handlebars compile option without equivalent', () => incumbent({ template: { dir, options: { noEscape: true } } }), /template.options: "noEscape" is not supported: HTML templates escape values/],
     ['a layout next to the templates', () => incumbent({ options: { layout: 'main' } }), /options.layout 'main' is a file next to the templates.*layouts\/main.hbs.*defaultLayout: 'main'/],
+    ['a layout that prints the mail with {{body}}', () => incumbent({ options: { layout: 'layouts/escaping' } }), /escaping.hbs places the mail with \{\{body\}\}, which escapes its HTML here; write \{\{\{body\}\}\}/],
     ['preview', () => incumbent({ preview: true }), /preview is not supported yet.*mailer.render/],
     ['i18n', () => ({ ...incumbent(), i18n: { defaultLocale: 'en' } }), /"i18n" \(@nestjs-modules\/mailer\) is not supported/],
     ['verifyTransporters', () => ({ ...incumbent(), verifyTransporters: true }), /"verifyTransporters".*MailerHealthIndicator.*mailer.verify/],
