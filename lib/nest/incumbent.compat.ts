@@ -32,7 +32,7 @@ export interface IncumbentSendMailOptions {
   subject?: string;
   text?: string | Buffer;
   html?: string | Buffer;
-  headers?: Record<string, string | string[]> | Array<{ key: string; value: string }>;
+  headers?: Record<string, string | string[] | { prepared?: boolean; value: string }> | Array<{ key: string; value: string }>;
   attachments?: IncumbentAttachment[];
   priority?: MailPriority;
   messageId?: string;
@@ -70,10 +70,15 @@ const FIELD_HINTS: Record<string, string> = {
   textEncoding: 'set textEncoding on the SMTP transport (?textEncoding=base64 or { textEncoding })',
 };
 
+const ATTACHMENT_KEYS = new Set(['filename', 'content', 'path', 'href', 'encoding', 'contentType', 'cid', 'contentDisposition', 'headers']);
+
 /** nodemailer's `encoding`: text and html given as base64 or hex strings. */
-function text(value: string | Buffer | undefined, encoding: string | undefined): string | undefined {
+function text(value: string | Buffer | undefined, encoding: string | undefined, field: string): string | undefined {
   if (value === undefined) return undefined;
   if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value !== 'string') {
+    throw new InvalidMailError(`sendMail(): ${field} must be a string or a Buffer (a { path } body is not read); read the file and pass its content. Nothing was sent.`, field);
+  }
   if (encoding === undefined || /^utf-?8$/i.test(encoding)) return value;
   return Buffer.from(value, encoding as BufferEncoding).toString('utf8');
 }
@@ -92,7 +97,7 @@ function headersOf(value: IncumbentSendMailOptions['headers']): Record<string, s
       if (v.length !== 1) throw new InvalidMailError(`headers.${key}: repeated header values are not supported; join them or send one.`, 'headers');
       out[key] = String(v[0]);
     } else {
-      out[key] = String(v);
+      out[key] = typeof v === 'object' && v !== null && 'value' in v ? String((v as { value: unknown }).value) : String(v);
     }
   }
   return out;
@@ -126,6 +131,12 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
       }
     }
   }
+  options.attachments?.forEach((a, index) => {
+    const extra = a && typeof a === 'object' ? Object.keys(a).filter((k) => !ATTACHMENT_KEYS.has(k) && (a as Record<string, unknown>)[k] !== undefined) : [];
+    if (extra.length) {
+      throw new InvalidMailError(`sendMail(): attachments[${index}].${extra[0]} is not supported (known: ${[...ATTACHMENT_KEYS].join(', ')}); nothing was sent.`, `attachments[${index}]`);
+    }
+  });
   const attachments: AttachmentInput[] | undefined = options.attachments?.map((a) => ({
     filename: a.filename === false ? undefined : a.filename,
     content: a.content,
@@ -144,8 +155,8 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
     bcc: options.bcc as AddressListInput | undefined,
     replyTo: options.replyTo as AddressListInput | undefined,
     subject: options.subject,
-    text: text(options.text, encoding),
-    html: text(options.html, encoding),
+    text: text(options.text, encoding, 'text'),
+    html: text(options.html, encoding, 'html'),
     template: options.template ? templateName(options.template) : undefined,
     context: options.context,
     attachments,

@@ -77,6 +77,11 @@ it('a module extra returned by a forRootAsync factory is refused with where it g
   expect((error as Error).message).toMatch(/"isGlobal" is a module extra, not an option: give it to forRootAsync\(\{ isGlobal, mailers, useFactory, … \}\)/);
 });
 
+it("forRootAsync refuses @nestjs-modules/mailer's extraProviders, which would be dropped", () => {
+  expect(() => MailerModule.forRootAsync({ useFactory: () => ({ transport: 'memory://' }), extraProviders: [] } as never))
+    .toThrow(/extraProviders \(@nestjs-modules\/mailer\) is not supported; put those providers in a module and list it in imports/);
+});
+
 describe("@nestjs-modules/mailer's module options", () => {
   let dir: string;
   beforeAll(() => {

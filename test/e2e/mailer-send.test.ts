@@ -266,4 +266,13 @@ describe('the @nestjs-modules/mailer call shape', () => {
     expect([sent.text, sent.html]).toEqual(['Grüße', '<p>Grüße</p>']);
     await expect(mailer.sendMail({ to: 'b@example.com', text: 'x', encoding: 'rot13' })).rejects.toThrow(/encoding "rot13" is not a text encoding/);
   });
+
+  it('refuses a { path } body and an attachment key it does not read, instead of sending something else', async () => {
+    const app = await boot({ transport: 'memory://', defaults: { from: 'a@example.com' } });
+    const mailer = app.get(MailerService);
+    await expect(mailer.sendMail({ to: 'b@example.com', text: { path: './body.txt' } as never })).rejects.toThrow(/text must be a string or a Buffer/);
+    await expect(mailer.sendMail({ to: 'b@example.com', text: 'x', attachments: [{ filename: 'a.txt', content: 'a', contentTransferEncoding: '7bit' } as never] }))
+      .rejects.toThrow(/attachments\[0\]\.contentTransferEncoding is not supported/);
+    expect(mailer.getTransport<MemoryTransport>().sent).toHaveLength(0);
+  });
 });
