@@ -20,3 +20,4 @@ export {
 export { InjectMailer, getMailerToken } from './mailer.tokens.js';
 export type { IncumbentSendMailOptions, IncumbentSentMessageInfo, IncumbentAttachment } from './incumbent.compat.js';
 export * from './webhooks/index.js';
+export type { IncumbentTemplateOptions, IncumbentRuntimeOptions } from './incumbent-options.compat.js';
