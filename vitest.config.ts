@@ -7,8 +7,11 @@ export default defineConfig({
   // which esbuild does not emit; SWC does.
   plugins: [swc.vite({ jsc: { transform: { legacyDecorator: true, decoratorMetadata: true } } })],
   resolve: {
-    // The sample app imports the package by name; in tests that name means the sources.
-    alias: { 'nestjs-mailroom': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+    // The sample app imports the package by name; in tests its entry points mean the sources.
+    alias: [
+      { find: /^nestjs-mailroom$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+      { find: /^nestjs-mailroom\/webhooks$/, replacement: fileURLToPath(new URL('./lib/webhooks.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

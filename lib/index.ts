@@ -98,7 +98,7 @@ export type { Transport } from './core/transport.types.js';
 export type { CompositeTransportConfig, TransportConfig } from './transports/transport.config.js';
 export type { AttachmentPolicy, MailDefaults } from './transports/mail.compose.js';
 export { SmtpTransport } from './transports/smtp/smtp.transport.js';
-export type { SmtpAuthOptions, SmtpPoolOptions, SmtpTlsMode, SmtpTransportOptions } from './transports/smtp/smtp.options.js';
+export type { SmtpAuthOptions, SmtpLogger, SmtpPoolOptions, SmtpTlsMode, SmtpTransportOptions } from './transports/smtp/smtp.options.js';
 export { MemoryTransport } from './transports/memory.transport.js';
 export { FailoverTransport, type FailoverTransportOptions } from './transports/failover.transport.js';
 export { RoundRobinTransport, type RoundRobinTransportOptions } from './transports/roundrobin.transport.js';

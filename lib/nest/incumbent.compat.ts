@@ -43,7 +43,7 @@ export interface IncumbentSendMailOptions {
   subject?: string;
   text?: string | Buffer;
   html?: string | Buffer;
-  headers?: Record<string, string | string[]> | Array<{ key: string; value: string }>;
+  headers?: Record<string, string | string[] | { prepared?: boolean; value: string }> | Array<{ key: string; value: string }>;
   attachments?: IncumbentAttachment[];
   priority?: MailPriority;
   messageId?: string;
@@ -74,7 +74,7 @@ export interface IncumbentSentMessageInfo {
 const KNOWN = new Set([
   'from', 'sender', 'to', 'cc', 'bcc', 'replyTo', 'inReplyTo', 'references', 'subject', 'text', 'html',
   'headers', 'attachments', 'priority', 'messageId', 'date', 'list', 'envelope', 'template', 'context',
-  'transporterName', 'encoding', 'textEncoding', 'icalEvent', 'dkim',
+  'transporterName', 'encoding', 'icalEvent', 'dkim',
 ]);
 
 /** nodemailer's icalEvent shapes as a CalendarEventInput; what does not fit is left for the checks to refuse. */
@@ -93,8 +93,25 @@ function icalEventOf(value: IncumbentSendMailOptions['icalEvent']): CalendarEven
   return event;
 }
 
-function text(value: string | Buffer | undefined): string | undefined {
-  return value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : value;
+/** What to do instead, for fields of the incumbent's call that this module does not take. */
+const FIELD_HINTS: Record<string, string> = {
+  locale: 'choose the template per locale in your code (template: `${locale}/welcome`)',
+  textTemplate: 'the text part of template <name> is <name>.text.hbs next to it',
+  timeout: "one attempt is bounded by the transport's timeouts, all attempts by the retry deadline (send(mail, { retry: { deadline } }))",
+  textEncoding: 'set textEncoding on the SMTP transport (?textEncoding=base64 or { textEncoding })',
+};
+
+const ATTACHMENT_KEYS = new Set(['filename', 'content', 'path', 'href', 'encoding', 'contentType', 'cid', 'contentDisposition', 'headers']);
+
+/** nodemailer's `encoding`: text and html given as base64 or hex strings. */
+function text(value: string | Buffer | undefined, encoding: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value !== 'string') {
+    throw new InvalidMailError(`sendMail(): ${field} must be a string or a Buffer (a { path } body is not read); read the file and pass its content. Nothing was sent.`, field);
+  }
+  if (encoding === undefined || /^utf-?8$/i.test(encoding)) return value;
+  return Buffer.from(value, encoding as BufferEncoding).toString('utf8');
 }
 
 /** `./welcome`, `welcome.hbs` and `welcome` all name the template `welcome`. */
@@ -111,7 +128,7 @@ function headersOf(value: IncumbentSendMailOptions['headers']): Record<string, s
       if (v.length !== 1) throw new InvalidMailError(`headers.${key}: repeated header values are not supported; join them or send one.`, 'headers');
       out[key] = String(v[0]);
     } else {
-      out[key] = String(v);
+      out[key] = typeof v === 'object' && v !== null && 'value' in v ? String((v as { value: unknown }).value) : String(v);
     }
   }
   return out;
@@ -122,7 +139,12 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
   if (!options || typeof options !== 'object') throw new InvalidMailError('sendMail() expects an options object.');
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k) && options[k] !== undefined);
   if (unknown.length) {
-    throw new InvalidMailError(`sendMail(): ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported; nothing was sent.`, unknown[0]);
+    const hints = unknown.filter((k) => FIELD_HINTS[k]).map((k) => ` ${k}: ${FIELD_HINTS[k]}.`).join('');
+    throw new InvalidMailError(`sendMail(): ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported; nothing was sent.${hints}`, unknown[0]);
+  }
+  const encoding = options.encoding as string | undefined;
+  if (encoding !== undefined && (typeof encoding !== 'string' || !Buffer.isEncoding(encoding))) {
+    throw new InvalidMailError(`sendMail(): encoding ${JSON.stringify(encoding)} is not a text encoding (utf-8, base64, hex, …); nothing was sent.`, 'encoding');
   }
   const headers = headersOf(options.headers);
   if (options.inReplyTo) headers['In-Reply-To'] = options.inReplyTo;
@@ -140,6 +162,12 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
       }
     }
   }
+  options.attachments?.forEach((a, index) => {
+    const extra = a && typeof a === 'object' ? Object.keys(a).filter((k) => !ATTACHMENT_KEYS.has(k) && (a as Record<string, unknown>)[k] !== undefined) : [];
+    if (extra.length) {
+      throw new InvalidMailError(`sendMail(): attachments[${index}].${extra[0]} is not supported (known: ${[...ATTACHMENT_KEYS].join(', ')}); nothing was sent.`, `attachments[${index}]`);
+    }
+  });
   const attachments: AttachmentInput[] | undefined = options.attachments?.map((a) => ({
     filename: a.filename === false ? undefined : a.filename,
     content: a.content,
@@ -158,8 +186,8 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
     bcc: options.bcc as AddressListInput | undefined,
     replyTo: options.replyTo as AddressListInput | undefined,
     subject: options.subject,
-    text: text(options.text),
-    html: text(options.html),
+    text: text(options.text, encoding, 'text'),
+    html: text(options.html, encoding, 'html'),
     template: options.template ? templateName(options.template) : undefined,
     context: options.context,
     attachments,

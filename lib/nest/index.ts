@@ -21,3 +21,4 @@ export { InjectMailer, getMailerToken } from './mailer.tokens.js';
 export type { IncumbentSendMailOptions, IncumbentSentMessageInfo, IncumbentAttachment } from './incumbent.compat.js';
 export type { IncumbentIcalEvent } from './incumbent.compat.js';
 export * from './webhooks/index.js';
+export type { IncumbentTemplateOptions, IncumbentRuntimeOptions } from './incumbent-options.compat.js';

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { MailerConfigurationError } from '../errors/mailer.error.js';
 import { MailerHealthIndicator } from './mailer.health.js';
 import type { MailerModuleExtras, MailerModuleOptions } from './mailer.options.js';
 import { createMailerRuntime } from './mailer.runtime.js';
@@ -53,5 +54,13 @@ export class MailerModule extends MailerConfigurableModule {
   static override forRoot(options: typeof MAILER_OPTIONS_TYPE): DynamicModule {
     const names = Object.keys(options.transports ?? {});
     return super.forRoot({ ...options, mailers: [...(options.mailers ?? []), ...names] });
+  }
+
+  static override forRootAsync(options: typeof MAILER_ASYNC_OPTIONS_TYPE): DynamicModule {
+    // @nestjs-modules/mailer's async options take extraProviders; Nest's builder would drop them.
+    if ((options as { extraProviders?: unknown }).extraProviders !== undefined) {
+      throw new MailerConfigurationError('MailerModule.forRootAsync: extraProviders (@nestjs-modules/mailer) is not supported; put those providers in a module and list it in imports.');
+    }
+    return super.forRootAsync(options);
   }
 }

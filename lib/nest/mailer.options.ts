@@ -8,8 +8,10 @@ import type { AttachmentPolicy } from '../transports/mail.compose.js';
 import type { RateLimiter, RateLimitOptions } from '../retry/rate-limiter.js';
 import type { RetryOptions } from '../retry/retry.options.js';
 import type { Type } from '@nestjs/common';
+import type { OptionHints, OptionShape } from '../errors/option.checker.js';
 import type { MailInterceptor } from './mail-interceptor.js';
 import type { TransportConfig } from '../transports/transport.config.js';
+import type { IncumbentRuntimeOptions, IncumbentTemplateOptions } from './incumbent-options.compat.js';
 
 export interface MailerModuleOptions {
   /**
@@ -72,7 +74,78 @@ export interface MailerModuleOptions {
    * (created when they are not providers). `StagingRedirectInterceptor` is one.
    */
   interceptors?: Array<MailInterceptor | Type<MailInterceptor>>;
+  /**
+   * `@nestjs-modules/mailer`'s name, understood so that its configuration moves over unchanged:
+   * `dir` is `templates.dir`, `options.strict` is `templates.strict`, a `HandlebarsAdapter` gives
+   * its helpers. Other adapters, `dirs` and `resolver` are refused at start-up with the
+   * replacement. Prefer `templates`.
+   */
+  template?: IncumbentTemplateOptions;
+  /**
+   * `@nestjs-modules/mailer`'s name: `partials.dir` is `templates.partialsDir`, `layout:
+   * 'layouts/main'` is `templates.defaultLayout: 'main'`, `helpers` is `templates.helpers`.
+   * Prefer `templates`.
+   */
+  options?: IncumbentRuntimeOptions;
+  /** `@nestjs-modules/mailer`'s name: `false` is accepted; a preview is not supported yet and is refused. */
+  preview?: boolean | Record<string, unknown>;
 }
+
+/** The keys of MailerModuleOptions and their types, checked at start-up. */
+export const MAILER_OPTION_SHAPE = {
+  transport: ['string', 'object'],
+  transports: 'object',
+  defaultTransport: 'string',
+  defaults: 'object',
+  templates: 'object',
+  attachments: 'object',
+  suppression: ['boolean', 'object'],
+  eventEmitter: 'boolean',
+  retry: ['boolean', 'object'],
+  rateLimit: 'object',
+  interceptors: 'array',
+  template: 'object',
+  options: 'object',
+  preview: ['boolean', 'object'],
+} as const satisfies OptionShape<MailerModuleOptions>;
+
+const EXTRA_HINT = 'is a module extra, not an option: give it to forRootAsync({ isGlobal, mailers, useFactory, … }) next to useFactory, not in what the factory returns.';
+
+/** Names people bring from `@nestjs-modules/mailer` and nodemailer, each with what to write instead. */
+export const MAILER_HINTS: OptionHints = {
+  isGlobal: EXTRA_HINT,
+  mailers: EXTRA_HINT,
+  i18n: "(@nestjs-modules/mailer) is not supported: choose the template per locale in your code, e.g. template: `${locale}/welcome`.",
+  verifyTransporters: '(@nestjs-modules/mailer) is not supported: check transports with MailerHealthIndicator, or call mailer.verify(name) in onApplicationBootstrap to fail start-up.',
+  plugins: "(@nestjs-modules/mailer) is not supported: nodemailer plugins do not run here; change or cancel mails with interceptors (MailInterceptor), and sign with the transport's dkim option.",
+  sendTimeout: "(@nestjs-modules/mailer) is not supported: one attempt is bounded by the transport's timeouts (SMTP socketTimeout, ?timeout= on API URLs), all attempts by retry.deadline.",
+  transporter: 'is written transport here.',
+};
+
+export const DEFAULTS_SHAPE = {
+  from: ['string', 'object'],
+  replyTo: ['string', 'object', 'array'],
+  headers: 'object',
+} as const satisfies OptionShape<NonNullable<MailerModuleOptions['defaults']>>;
+
+const PER_MAIL = 'is not a default here (defaults are from, replyTo and headers); set it on each mail.';
+
+export const DEFAULTS_HINTS: OptionHints = Object.fromEntries(
+  ['to', 'cc', 'bcc', 'subject', 'text', 'html', 'attachments', 'priority', 'list', 'envelope', 'messageId', 'date', 'sender',
+    'inReplyTo', 'references', 'template', 'context', 'tags', 'metadata', 'listUnsubscribe'].map((key) => [key, PER_MAIL]),
+);
+
+export const ATTACHMENT_POLICY_SHAPE = {
+  allowFilePaths: 'boolean',
+  allowUrls: 'boolean',
+  urlTimeout: 'number',
+} as const satisfies OptionShape<AttachmentPolicy>;
+
+export const SUPPRESSION_OPTION_SHAPE = {
+  store: 'object',
+  redis: 'object',
+  policy: 'object',
+} as const satisfies OptionShape<Exclude<NonNullable<MailerModuleOptions['suppression']>, false>>;
 
 /** Module-wide retry options plus per-transport ones. */
 export interface MailerRetryOptions extends RetryOptions {

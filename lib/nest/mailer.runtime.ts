@@ -1,17 +1,29 @@
+import { Logger } from '@nestjs/common';
 import type { Transport } from '../core/transport.types.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { checkOptions, expectOptionsObject, type OptionHints } from '../errors/option.checker.js';
 import { MemorySuppressionStore } from '../suppression/memory-suppression.store.js';
 import { RedisSuppressionStore } from '../suppression/redis-suppression.store.js';
 import { validateSuppressionPolicy, type SuppressionPolicyOptions } from '../suppression/suppression.policy.js';
 import type { SuppressionStore } from '../suppression/suppression.types.js';
 import { HandlebarsRenderer } from '../templates/handlebars.renderer.js';
+import { HANDLEBARS_TEMPLATE_OPTION_SHAPE } from '../templates/handlebars-renderer.options.js';
 import type { TemplateRenderer } from '../templates/template-renderer.types.js';
 import { createTransport } from '../transports/transport.config.js';
-import { TokenBucketRateLimiter, type RateLimiter } from '../retry/rate-limiter.js';
+import { RATE_LIMIT_HINTS, RATE_LIMIT_OPTION_SHAPE, TokenBucketRateLimiter, type RateLimiter } from '../retry/rate-limiter.js';
 import type { RetryClock } from '../retry/retry.clock.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
-import type { RetryOptions } from '../retry/retry.options.js';
-import type { MailerModuleOptions } from './mailer.options.js';
+import { RETRY_HINTS, RETRY_OPTION_SHAPE, type RetryOptions } from '../retry/retry.options.js';
+import { fromIncumbentOptions } from './incumbent-options.compat.js';
+import {
+  ATTACHMENT_POLICY_SHAPE,
+  DEFAULTS_HINTS,
+  DEFAULTS_SHAPE,
+  MAILER_HINTS,
+  MAILER_OPTION_SHAPE,
+  SUPPRESSION_OPTION_SHAPE,
+  type MailerModuleOptions,
+} from './mailer.options.js';
 
 /** Everything the options describe, built and checked once at start-up. */
 export interface MailerRuntime {
@@ -48,11 +60,15 @@ function unknownNames(section: string, given: Record<string, unknown> | undefine
 export function createRetryPolicies(options: MailerModuleOptions['retry'], names: readonly string[]): Pick<MailerRuntime, 'retry' | 'retryPolicies'> {
   const retry = new Map<string, { layers: RetryOptions[]; enabled: boolean }>();
   const retryPolicies = new Map<string, RetryPolicy | undefined>();
-  const { transports: own, ...base } = options || {};
-  if (options !== undefined && options !== false && typeof options !== 'object') {
+  if (options !== undefined && options !== false && (typeof options !== 'object' || options === null)) {
     throw new MailerConfigurationError('retry: expected an options object or false.');
   }
+  const { transports: own, ...base } = options || {};
+  if (options) checkOptions(options, { ...RETRY_OPTION_SHAPE, transports: 'object' }, 'MailerModule: retry', RETRY_HINTS);
   unknownNames('retry', own, names);
+  for (const [name, layer] of Object.entries(own ?? {})) {
+    if (layer !== false) checkOptions(layer, RETRY_OPTION_SHAPE, `MailerModule: retry.transports.${name}`, RETRY_HINTS);
+  }
   for (const name of names) {
     const layer = own?.[name];
     const layers = [base, ...(layer ? [layer] : [])];
@@ -72,7 +88,14 @@ export function createRateLimiters(options: MailerModuleOptions['rateLimit'], na
   const { transports: own, clock: given, ...base } = options ?? {};
   // One clock for the mailer: a clock given for retries serves the limiters too.
   const clock = given ?? retryClock;
+  if (options !== undefined) checkOptions(options, { ...RATE_LIMIT_OPTION_SHAPE, transports: 'object' }, 'MailerModule: rateLimit', RATE_LIMIT_HINTS);
   unknownNames('rateLimit', own, names);
+  for (const [name, layer] of Object.entries(own ?? {})) {
+    if (layer !== false && !isRateLimiter(layer)) {
+      const { clock: _clock, ...shape } = RATE_LIMIT_OPTION_SHAPE;
+      checkOptions(layer, shape, `MailerModule: rateLimit.transports.${name}`, RATE_LIMIT_HINTS);
+    }
+  }
   for (const name of names) {
     const layer = own?.[name];
     const where = `rateLimit (transport "${name}")`;
@@ -83,9 +106,10 @@ export function createRateLimiters(options: MailerModuleOptions['rateLimit'], na
   return limiters;
 }
 
-async function createSuppression(options: MailerModuleOptions['suppression']): Promise<MailerRuntime['suppression']> {
+async function createSuppression(options: MailerModuleOptions['suppression'] | true): Promise<MailerRuntime['suppression']> {
   if (options === false) return undefined;
-  const { store, redis, policy } = options ?? {};
+  if (options !== undefined && options !== true) checkOptions(options, SUPPRESSION_OPTION_SHAPE, 'MailerModule: suppression');
+  const { store, redis, policy } = options === true ? {} : options ?? {};
   validateSuppressionPolicy(policy);
   if (store && redis) throw new MailerConfigurationError('suppression: give either store or redis, not both.');
   if (store) return { store, policy, owned: false };
@@ -95,11 +119,38 @@ async function createSuppression(options: MailerModuleOptions['suppression']): P
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
-/** Builds transports and compiles templates; any mistake stops start-up with a MailerConfigurationError. */
-export async function createMailerRuntime(options: MailerModuleOptions): Promise<MailerRuntime> {
-  if (!options || typeof options !== 'object') {
+const TEMPLATES_HINTS: OptionHints = {
+  adapter: "is @nestjs-modules/mailer's: templates are Handlebars, compiled by this module; remove it (helpers go in templates.helpers).",
+  options: "is @nestjs-modules/mailer's: write strict: true in templates itself.",
+  layout: 'is written defaultLayout here (the layout lives in layoutsDir, <dir>/layouts by default).',
+  dirs: 'is not supported: templates come from one folder (dir); move the other folders below it.',
+};
+
+/**
+ * The options as given — by forRoot or by a forRootAsync factory — checked against their declared
+ * shapes, with `@nestjs-modules/mailer`'s names turned into this module's. Transports, retry and
+ * rate-limit layers and the suppression store are checked where they are built.
+ */
+export function checkMailerOptions(given: MailerModuleOptions): MailerModuleOptions {
+  if (!given || typeof given !== 'object') {
     throw new MailerConfigurationError('MailerModule needs an options object with at least a transport.');
   }
+  const options = fromIncumbentOptions(given);
+  checkOptions(options, MAILER_OPTION_SHAPE, 'MailerModule', MAILER_HINTS);
+  if (options.defaults !== undefined) checkOptions(options.defaults, DEFAULTS_SHAPE, 'MailerModule: defaults', DEFAULTS_HINTS);
+  if (options.attachments !== undefined) checkOptions(options.attachments, ATTACHMENT_POLICY_SHAPE, 'MailerModule: attachments');
+  if (options.templates !== undefined) {
+    expectOptionsObject(options.templates, 'MailerModule: templates');
+    if ('renderer' in options.templates) checkOptions(options.templates, { renderer: 'object' }, 'MailerModule: templates');
+    else checkOptions(options.templates, HANDLEBARS_TEMPLATE_OPTION_SHAPE, 'MailerModule: templates', TEMPLATES_HINTS);
+  }
+  return options;
+}
+
+/** Builds transports and compiles templates; any mistake stops start-up with a MailerConfigurationError. */
+export async function createMailerRuntime(given: MailerModuleOptions): Promise<MailerRuntime> {
+  const options = checkMailerOptions(given);
+  const context = { logger: new Logger('MailerTransport') };
   const configs = new Map<string, MailerModuleOptions['transport']>();
   if (options.transport !== undefined) configs.set('default', options.transport);
   for (const [name, config] of Object.entries(options.transports ?? {})) {
@@ -117,7 +168,7 @@ export async function createMailerRuntime(options: MailerModuleOptions): Promise
   const transports = new Map<string, Transport>();
   let renderer: TemplateRenderer | undefined;
   try {
-    for (const [name, config] of configs) transports.set(name, createTransport(name, config!));
+    for (const [name, config] of configs) transports.set(name, createTransport(name, config!, context));
     if (options.templates) {
       const made: TemplateRenderer = 'renderer' in options.templates ? options.templates.renderer : new HandlebarsRenderer(options.templates);
       await made.init();

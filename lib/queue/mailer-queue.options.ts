@@ -1,5 +1,6 @@
-import type { RetryOptions } from '../retry/retry.options.js';
+import { RETRY_HINTS, RETRY_OPTION_SHAPE, type RetryOptions } from '../retry/retry.options.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { checkOptionKeys, checkOptions, type OptionShape } from '../errors/option.checker.js';
 
 /**
  * The commands the module needs from an ioredis client it is given. Any `Redis` or `Cluster`
@@ -145,11 +146,50 @@ function checkKeep(value: unknown, name: string): void {
   `${name} must be true, false, a count, or { age, count }.`);
 }
 
+const QUEUE_OPTION_SHAPE = {
+  connection: 'object',
+  queueName: 'string',
+  prefix: 'string',
+  mode: 'string',
+  concurrency: 'number',
+  rateLimit: 'object',
+  retry: ['boolean', 'object'],
+  removeOnComplete: ['boolean', 'number', 'object'],
+  removeOnFail: ['boolean', 'number', 'object'],
+  transport: 'string',
+  shutdownTimeout: 'number',
+  lockDuration: 'number',
+  stalledInterval: 'number',
+  maxStalledCount: 'number',
+  eventEmitter: 'boolean',
+  bullmq: 'function',
+} as const satisfies OptionShape<MailerQueueModuleOptions>;
+
+const EXTRA_HINT = 'is a module extra, not an option: give it to forRootAsync({ isGlobal, useFactory, … }) next to useFactory, not in what the factory returns.';
+
+/** Names from BullMQ and from @nestjs-modules/mailer's queue, with what to write here. */
+const QUEUE_HINTS = {
+  isGlobal: EXTRA_HINT,
+  global: 'is written isGlobal here (a module extra).',
+  limiter: "is BullMQ's name; write rateLimit: { max, duration }.",
+  defaultJobOptions: 'is not read: attempts and backoff are retry: { limit, backoff }, removeOnComplete and removeOnFail are options of their own, delay and priority are per job (enqueue(mail, { delay, priority })).',
+  attempts: 'is written retry: { limit } here: retries after the first attempt.',
+  backoff: 'goes inside retry: { backoff: { initial, factor, max } }.',
+  name: 'is written queueName here.',
+  redis: 'is written connection here.',
+};
+
 /** Checks options at start-up; throws MailerConfigurationError for a value that cannot work. */
 export function checkMailerQueueOptions(options: MailerQueueModuleOptions): void {
   check(typeof options === 'object' && options !== null, 'options are required.');
+  checkOptions(options, QUEUE_OPTION_SHAPE, 'MailerQueueModule', QUEUE_HINTS);
   const c = options.connection as unknown;
   check(typeof c === 'object' && c !== null, 'connection is required: { url }, ioredis options or an ioredis client.');
+  // With a URL or a client, nothing else in the object would be read.
+  if (!isRedisClient(c) && 'url' in (c as object)) checkOptionKeys(c as Record<string, unknown>, ['url'], 'MailerQueueModule: connection', { client: 'cannot be given with url; give one of them.' });
+  if (!isRedisClient(c) && 'client' in (c as object)) checkOptionKeys(c as Record<string, unknown>, ['client'], 'MailerQueueModule: connection');
+  if (options.rateLimit !== undefined) checkOptionKeys(options.rateLimit as Record<string, unknown>, ['max', 'duration'], 'MailerQueueModule: rateLimit');
+  if (options.retry) checkOptions(options.retry, RETRY_OPTION_SHAPE, 'MailerQueueModule: retry', RETRY_HINTS);
   if (!isRedisClient(c) && 'url' in (c as object)) check(typeof (c as { url: unknown }).url === 'string' && /^rediss?:\/\//.test((c as { url: string }).url), 'connection.url must be a redis:// or rediss:// URL.');
   if (!isRedisClient(c) && 'client' in (c as object)) check(typeof (c as { client?: { duplicate?: unknown } }).client?.duplicate === 'function', 'connection.client must be an ioredis client.');
   check(options.queueName === undefined || (typeof options.queueName === 'string' && options.queueName.length > 0 && !options.queueName.includes(':')), 'queueName must be a non-empty string without ":".');

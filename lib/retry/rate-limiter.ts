@@ -1,4 +1,5 @@
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import type { OptionHints, OptionShape } from '../errors/option.checker.js';
 import { systemClock, type RetryClock } from './retry.clock.js';
 
 /**
@@ -27,6 +28,24 @@ export interface RateLimitOptions {
   /** For tests. Default: `setTimeout` and `Date.now`. */
   clock?: RetryClock;
 }
+
+export const RATE_LIMIT_OPTION_SHAPE = {
+  perSecond: 'number',
+  perMinute: 'number',
+  burst: 'number',
+  cooldown: 'number',
+  clock: 'object',
+} as const satisfies OptionShape<RateLimitOptions>;
+
+/** Names from nodemailer's pool and from BullMQ's limiter, with what to write here. */
+export const RATE_LIMIT_HINTS: OptionHints = {
+  rateLimit: 'is nodemailer\'s name; write perSecond (or perMinute) here.',
+  rateDelta: 'is nodemailer\'s window; write perSecond or perMinute here.',
+  max: 'is BullMQ\'s name; write perSecond or perMinute here (with burst for how many may go at once).',
+  duration: 'is BullMQ\'s window; write perSecond or perMinute here.',
+  limit: 'is written perSecond or perMinute here.',
+  interval: 'is written perSecond or perMinute here.',
+};
 
 export const DEFAULT_RATE_COOLDOWN = 60_000;
 const MIN_RATE_PER_MS = 1 / 60_000;

@@ -1,4 +1,5 @@
 import { MailerConfigurationError, type TransportError } from '../errors/mailer.error.js';
+import { checkOptions, type OptionHints, type OptionShape } from '../errors/option.checker.js';
 import { systemClock, type RetryClock } from './retry.clock.js';
 
 /**
@@ -85,6 +86,35 @@ export const DEFAULT_RETRY: Readonly<Omit<ResolvedRetryOptions, 'clock' | 'shoul
   deadline: 60_000,
 });
 
+export const RETRY_OPTION_SHAPE = {
+  limit: 'number',
+  backoff: 'object',
+  jitter: ['string', 'function'],
+  maxRetryAfter: 'number',
+  deadline: 'number',
+  shouldRetry: 'function',
+  onRetry: 'function',
+  clock: 'object',
+} as const satisfies OptionShape<RetryOptions>;
+
+const BACKOFF_SHAPE = { initial: 'number', factor: 'number', max: 'number' } as const satisfies OptionShape<RetryBackoff>;
+
+/** The names ky, p-retry, BullMQ and nodemailer users bring, with this package's word for them. */
+export const RETRY_HINTS: OptionHints = {
+  retries: 'is written limit here: retries after the first attempt.',
+  attempts: 'is written limit here: retries after the first attempt (attempts − 1).',
+  maxAttempts: 'is written limit here: retries after the first attempt (maxAttempts − 1).',
+  factor: 'goes inside backoff: { initial, factor, max }.',
+  minTimeout: 'is written backoff.initial here.',
+  maxTimeout: 'is written backoff.max here.',
+  delay: 'is written backoff.initial here.',
+  backoffLimit: 'is written backoff.max here.',
+  randomize: "is written jitter here: 'full', 'equal', 'none' or a function.",
+  statusCodes: 'has no list form here: return true or false from shouldRetry(error) to decide yourself.',
+  maxRetryTime: 'is written deadline here.',
+  timeout: "is not a retry setting: a transport's own timeout bounds one attempt, deadline bounds them all.",
+};
+
 function check(ok: boolean, where: string, message: string): void {
   if (!ok) throw new MailerConfigurationError(`${where}: ${message}`);
 }
@@ -101,6 +131,8 @@ export function resolveRetryOptions(layers: ReadonlyArray<RetryOptions | undefin
   for (const layer of layers) {
     if (!layer) continue;
     check(typeof layer === 'object', where, 'expected an options object or false.');
+    checkOptions(layer, RETRY_OPTION_SHAPE, where, RETRY_HINTS);
+    if (layer.backoff !== undefined) checkOptions(layer.backoff, BACKOFF_SHAPE, `${where}: backoff`);
     Object.assign(merged, layer);
     if (layer.backoff) backoff = { ...backoff, ...layer.backoff };
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { checkOptions, type OptionShape } from '../errors/option.checker.js';
 import { importIoredis, type SuppressionRedisClient } from './ioredis.loader.js';
 import { normalizeAddress } from './suppression.address.js';
 import {
@@ -45,6 +46,13 @@ export interface RedisSuppressionStoreOptions {
   /** Epoch milliseconds; for tests. Default `Date.now`. Instances should have synchronized clocks. */
   clock?: () => number;
 }
+
+const REDIS_STORE_OPTION_SHAPE = {
+  client: 'object',
+  url: 'string',
+  keyPrefix: 'string',
+  clock: 'function',
+} as const satisfies OptionShape<RedisSuppressionStoreOptions>;
 
 export const DEFAULT_SUPPRESSION_KEY_PREFIX = 'mailroom:suppression:';
 
@@ -214,6 +222,7 @@ export class RedisSuppressionStore implements SuppressionStore {
   private closing?: Promise<void>;
 
   constructor(options: RedisSuppressionStoreOptions) {
+    if (options) checkOptions(options, REDIS_STORE_OPTION_SHAPE, 'RedisSuppressionStore', { prefix: 'is written keyPrefix here.' });
     if (!options || (options.client === undefined) === (options.url === undefined)) {
       throw new MailerConfigurationError('RedisSuppressionStore needs either `client` (an ioredis instance) or `url`, not both.');
     }

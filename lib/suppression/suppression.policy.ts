@@ -2,6 +2,7 @@ import type { BounceReason, Classification } from '../core/classification.types.
 import type { RejectedRecipient } from '../core/send-result.types.js';
 import { buildClassification, isHardBounce } from '../bounces/reason.classifier.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { checkOptions, type OptionShape } from '../errors/option.checker.js';
 import { normalizeAddress } from './suppression.address.js';
 import { MAX_DETAIL_LENGTH, isSuppressionReason } from './suppression.entry.js';
 import type {
@@ -33,11 +34,20 @@ export interface SuppressionPolicyOptions {
   ttl?: Partial<Record<SuppressionReason, number>>;
 }
 
+const SUPPRESSION_POLICY_SHAPE = {
+  hardBounces: 'boolean',
+  complaints: 'boolean',
+  providerSuppressed: 'boolean',
+  alsoSuppress: 'array',
+  ttl: 'object',
+} as const satisfies OptionShape<SuppressionPolicyOptions>;
+
 /**
  * Checks policy options; throws MailerConfigurationError. Call it where the options are read, so
  * a bad TTL stops the application at start-up.
  */
 export function validateSuppressionPolicy(options: SuppressionPolicyOptions = {}): void {
+  checkOptions(options, SUPPRESSION_POLICY_SHAPE, 'Suppression policy');
   for (const reason of options.alsoSuppress ?? []) {
     if (!isSuppressionReason(reason) || (reason as string) === 'manual') {
       throw new MailerConfigurationError(`Suppression policy: alsoSuppress names an unknown reason "${String(reason)}".`);

@@ -1,4 +1,5 @@
 import type { HelperDelegate } from 'handlebars';
+import type { OptionShape } from '../errors/option.checker.js';
 import type { CssInlineOptions } from './css-inliner.js';
 
 export interface HandlebarsTemplateOptions {
@@ -80,3 +81,19 @@ export interface HandlebarsTemplateOptions {
    */
   onError?: (error: Error) => void;
 }
+
+/** The keys of HandlebarsTemplateOptions and their types, checked at start-up. */
+export const HANDLEBARS_TEMPLATE_OPTION_SHAPE = {
+  dir: 'string',
+  layoutsDir: 'string',
+  partialsDir: 'string',
+  defaultLayout: ['string', 'boolean'],
+  helpers: 'object',
+  partials: 'object',
+  strict: 'boolean',
+  inlineCss: ['boolean', 'object'],
+  text: ['string', 'boolean'],
+  watch: 'boolean',
+  watchDebounceMs: 'number',
+  onError: 'function',
+} as const satisfies OptionShape<HandlebarsTemplateOptions>;

@@ -31,3 +31,5 @@ export {
 } from './providers/index.js';
 export type { HttpTransportOptions, HttpSendOptions, BatchSendOutcome } from './http/index.js';
 export * from './providers/index.js';
+export type { TransportContext, TransportLogger } from './transport-logger.js';
+export type { SmtpLogger, SmtpOAuth2PrivateKey } from './smtp/smtp.options.js';

@@ -138,7 +138,7 @@ function basename(path: string): string {
 async function readAllowedPath(path: string, field: string, policy: AttachmentPolicy): Promise<Buffer> {
   if (/^https?:\/\//i.test(path)) {
     if (!policy.allowUrls) {
-      throw new InvalidMailError(`${field}: attachments from URLs are disabled; enable attachments.allowUrls in the module options to allow them.`, field);
+      throw new InvalidMailError(`${field}: URLs are not fetched unless the module allows it, so nothing was sent. Allow them with the module option attachments: { allowUrls: true } (MailerModule.forRoot / forRootAsync), or give the content instead.`, field);
     }
     const response = await fetch(path, { signal: AbortSignal.timeout(policy.urlTimeout ?? 10_000) }).catch((error: unknown) => {
       throw new InvalidMailError(`${field}: could not fetch ${path}: ${(error as Error).message}.`, field);
@@ -150,7 +150,7 @@ async function readAllowedPath(path: string, field: string, policy: AttachmentPo
     throw new InvalidMailError(`${field}: unsupported attachment path scheme in "${path}".`, field);
   }
   if (!policy.allowFilePaths) {
-    throw new InvalidMailError(`${field}: attachments from file paths are disabled; enable attachments.allowFilePaths in the module options to allow them.`, field);
+    throw new InvalidMailError(`${field}: file paths are not read unless the module allows it, so nothing was sent. Allow them with the module option attachments: { allowFilePaths: true } (MailerModule.forRoot / forRootAsync), or give the content instead.`, field);
   }
   const file = path.startsWith('file:') ? new URL(path) : path;
   try {

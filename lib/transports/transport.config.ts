@@ -1,16 +1,21 @@
 import type { Transport } from '../core/transport.types.js';
 import { MailerConfigurationError, MailerError } from '../errors/mailer.error.js';
+import { checkOptions, expectOptionsObject, nearestKey, type OptionShape } from '../errors/option.checker.js';
 import { FailoverTransport } from './failover.transport.js';
 import type { HttpTransportOptions } from './http/http.types.js';
+import { isLoopbackHost } from './loopback-host.js';
 import { MemoryTransport } from './memory.transport.js';
-import { MAILGUN_API_URLS, MailgunTransport, type MailgunTransportOptions } from './providers/mailgun/mailgun.transport.js';
-import { PostmarkTransport, type PostmarkTransportOptions } from './providers/postmark/postmark.transport.js';
-import { ResendTransport, type ResendTransportOptions } from './providers/resend/resend.transport.js';
-import { SENDGRID_API_URLS, SendGridTransport, type SendGridTransportOptions } from './providers/sendgrid/sendgrid.transport.js';
-import { SesTransport, type SesTransportOptions } from './providers/ses/ses.transport.js';
+import type { MailgunTransportOptions } from './providers/mailgun/mailgun.transport.js';
+import type { PostmarkTransportOptions } from './providers/postmark/postmark.transport.js';
+import type { ProviderDefinition, ProviderUrlParts } from './providers/provider.definition.js';
+import { PROVIDER_DEFINITIONS, providerDefinition } from './providers/providers.registry.js';
+import type { ResendTransportOptions } from './providers/resend/resend.transport.js';
+import type { SendGridTransportOptions } from './providers/sendgrid/sendgrid.transport.js';
+import type { SesTransportOptions } from './providers/ses/ses.transport.js';
 import { RoundRobinTransport } from './roundrobin.transport.js';
-import { parseSmtpUrl, type SmtpTransportOptions } from './smtp/smtp.options.js';
+import { parseSmtpUrl, SMTP_HINTS, type SmtpTransportOptions } from './smtp/smtp.options.js';
 import { SmtpTransport } from './smtp/smtp.transport.js';
+import type { TransportContext } from './transport-logger.js';
 
 export interface MemoryTransportOptions {
   type: 'memory';
@@ -38,7 +43,10 @@ export interface CompositeTransportConfig {
  * instance. URLs: `smtp://…`, `smtps://…`, `memory://`, `sendgrid+api://KEY@default`,
  * `postmark+api://TOKEN@default`, `ses+api://default?region=eu-west-1`,
  * `mailgun+api://KEY:DOMAIN@default?region=eu`, `resend+api://KEY@default`,
- * `failover(URL URL …)` and `roundrobin(URL URL …)`. See docs/transports.md.
+ * `failover(URL URL …)` and `roundrobin(URL URL …)`. An object without `type` that has `host` or
+ * `service` is SMTP options, as nodemailer writes them. Every options object is checked against
+ * its declared shape: an unknown key is a start-up error naming the nearest known one. See
+ * docs/transports.md.
  */
 export type TransportConfig =
   | string
@@ -59,15 +67,23 @@ function isTransport(value: unknown): value is Transport {
     && typeof (value as Transport).close === 'function';
 }
 
-const PROVIDERS = ['sendgrid', 'postmark', 'ses', 'mailgun', 'resend'] as const;
-type Provider = (typeof PROVIDERS)[number];
-
-const SCHEMES = ['smtp://', 'smtps://', 'memory://', ...PROVIDERS.map((p) => `${p}+api://`), 'failover(…)', 'roundrobin(…)'];
+const SCHEMES = ['smtp://', 'smtps://', 'memory://', ...PROVIDER_DEFINITIONS.map((p) => `${p.scheme}://`), 'failover(…)', 'roundrobin(…)'];
+const TYPES = ['smtp', 'memory', ...PROVIDER_DEFINITIONS.map((p) => p.name), 'failover', 'roundrobin'];
 
 const COMPOSITE_KINDS = ['failover', 'roundrobin'] as const;
 type CompositeKind = (typeof COMPOSITE_KINDS)[number];
 
-const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const HTTP_URL_OPTIONS = ['timeout', 'batchConcurrency', 'tls'] as const;
+const COMPOSITE_URL_OPTIONS = ['retryPeriod', 'batchConcurrency'] as const;
+
+const COMPOSITE_SHAPE = {
+  type: 'string',
+  transports: 'array',
+  retryPeriod: 'number',
+  batchConcurrency: 'number',
+} as const satisfies OptionShape<CompositeTransportConfig>;
+
+const MEMORY_SHAPE = { type: 'string' } as const satisfies OptionShape<MemoryTransportOptions>;
 
 /** Scheme, host and port only: the rest of a transport URL may hold credentials. */
 function describe(url: URL): string {
@@ -115,12 +131,6 @@ function decodeCredential(raw: string, what: string, where: string): string {
   }
 }
 
-/** Loopback hosts get plain http by default; everything else https. */
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
 /** Runs a transport constructor; its configuration errors get the transport's name in front. */
 function build<T>(where: string, make: () => T): T {
   try {
@@ -133,42 +143,19 @@ function build<T>(where: string, make: () => T): T {
   }
 }
 
-function checkRegion<R extends string>(provider: string, value: unknown, known: Record<R, string>, where: string): R | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !(value in known)) {
-    throw new MailerConfigurationError(`${where}: unknown ${provider} region ${JSON.stringify(value)}; use ${Object.keys(known).join(' or ')}.`);
-  }
-  return value as R;
-}
-
-function checkAwsRegion(value: unknown, where: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !AWS_REGION.test(value)) {
-    throw new MailerConfigurationError(`${where}: ${JSON.stringify(value)} is not an AWS region; write one like eu-west-1 or us-east-1.`);
-  }
-  return value;
-}
-
-function requireString(value: unknown, what: string, example: string, where: string): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new MailerConfigurationError(`${where}: the ${what} is missing; write ${example}.`);
-  }
-  return value;
-}
-
 /**
  * `<provider>+api://[KEY[:SECRET]@]HOST[:PORT][/PATH][?options]`. HOST `default` is the provider's
  * own endpoint; any other host replaces it (https, or http for loopback hosts; `tls=false|true`
- * overrides that), and the path becomes a prefix. Credentials are URL-decoded.
+ * overrides that), and the path becomes a prefix. Credentials are URL-decoded; the provider's
+ * definition reads them and its own options.
  */
-function providerFromUrl(provider: Provider, url: URL, name: string, where: string): Transport {
+function providerFromUrl(definition: ProviderDefinition, url: URL, name: string, where: string): Transport {
+  const { scheme } = definition;
   const hostname = url.hostname;
   if (!hostname) {
-    throw new MailerConfigurationError(`${where}: the host is missing in ${describe(url)}…; write ${provider}+api://<API key>@default for ${provider}'s own endpoint.`);
+    throw new MailerConfigurationError(`${where}: the host is missing in ${describe(url)}…; write ${scheme}://<API key>@default for ${definition.title}'s own endpoint.`);
   }
   const isDefault = hostname.toLowerCase() === 'default';
-  const user = url.username ? decodeCredential(url.username, 'key', where) : '';
-  const pass = url.password ? decodeCredential(url.password, 'secret', where) : '';
   const http: HttpTransportOptions = { name };
   const query = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
@@ -187,99 +174,47 @@ function providerFromUrl(provider: Provider, url: URL, name: string, where: stri
   const tls = take('tls');
   if (isDefault) {
     if (url.port || (url.pathname && url.pathname !== '/')) {
-      throw new MailerConfigurationError(`${where}: "default" means ${provider}'s own endpoint and takes no port or path; give a host to use another endpoint.`);
+      throw new MailerConfigurationError(`${where}: "default" means ${definition.title}'s own endpoint and takes no port or path; give a host to use another endpoint.`);
     }
-    if (tls !== undefined) throw new MailerConfigurationError(`${where}: tls applies to a custom host only; ${provider}'s own endpoint is always https.`);
+    if (tls !== undefined) throw new MailerConfigurationError(`${where}: tls applies to a custom host only; ${definition.title}'s own endpoint is always https.`);
   } else {
-    const secure = tls === undefined ? !isLoopback(hostname) : bool(tls, 'tls', where);
+    const secure = tls === undefined ? !isLoopbackHost(hostname) : bool(tls, 'tls', where);
     const path = url.pathname && url.pathname !== '/' ? url.pathname.replace(/\/+$/, '') : '';
     http.baseUrl = `${secure ? 'https' : 'http'}://${url.host}${path}`;
   }
-
-  const single = (what: string): string => {
-    if (pass) throw new MailerConfigurationError(`${where}: ${provider}+api:// takes the ${what} alone before "@" (no ":secret"); write ${provider}+api://<${what}>@default.`);
-    return requireString(user, what, `${provider}+api://<${what}>@default`, where);
+  const parts: ProviderUrlParts = {
+    user: url.username ? decodeCredential(url.username, 'key', where) : '',
+    pass: url.password ? decodeCredential(url.password, 'secret', where) : '',
+    take,
+    http,
+    where,
   };
-
-  let transport: () => Transport;
-  switch (provider) {
-    case 'sendgrid': {
-      const apiKey = single('SendGrid API key');
-      const region = checkRegion('SendGrid', take('region'), SENDGRID_API_URLS, where);
-      transport = () => new SendGridTransport({ ...http, apiKey, ...(region ? { region } : {}) });
-      break;
-    }
-    case 'postmark': {
-      const serverToken = single('Postmark server token');
-      const messageStream = take('messageStream');
-      if (messageStream === '') throw new MailerConfigurationError(`${where}: messageStream is empty.`);
-      transport = () => new PostmarkTransport({ ...http, serverToken, ...(messageStream ? { messageStream } : {}) });
-      break;
-    }
-    case 'resend': {
-      const apiKey = single('Resend API key');
-      transport = () => new ResendTransport({ ...http, apiKey });
-      break;
-    }
-    case 'mailgun': {
-      const apiKey = requireString(user, 'Mailgun API key', 'mailgun+api://<API key>:<domain>@default', where);
-      const domain = requireString(pass, 'Mailgun sending domain', 'mailgun+api://<API key>:<domain>@default', where);
-      const region = checkRegion('Mailgun', take('region'), MAILGUN_API_URLS, where);
-      transport = () => new MailgunTransport({ ...http, apiKey, domain, ...(region ? { region } : {}) });
-      break;
-    }
-    case 'ses': {
-      if (Boolean(user) !== Boolean(pass)) {
-        throw new MailerConfigurationError(`${where}: give both the access key id and the secret (ses+api://<access key id>:<secret>@default?region=eu-west-1), or neither for the AWS default credential chain.`);
-      }
-      const options: SesTransportOptions = { ...http };
-      const region = checkAwsRegion(take('region'), where);
-      if (region) options.region = region;
-      if (user) {
-        options.accessKeyId = user;
-        options.secretAccessKey = pass;
-      }
-      const sessionToken = take('sessionToken');
-      if (sessionToken !== undefined) {
-        if (!user) throw new MailerConfigurationError(`${where}: sessionToken needs an access key id and secret in the URL.`);
-        options.sessionToken = sessionToken;
-      }
-      const configurationSetName = take('configurationSetName');
-      if (configurationSetName !== undefined) options.configurationSetName = configurationSetName;
-      transport = () => new SesTransport(options);
-      break;
-    }
-  }
+  const options = definition.fromUrl(parts);
   if (query.size > 0) {
-    const known = ['timeout', 'batchConcurrency', 'tls', ...{
-      sendgrid: ['region'], postmark: ['messageStream'], resend: [], mailgun: ['region'], ses: ['region', 'sessionToken', 'configurationSetName'],
-    }[provider]];
-    throw new MailerConfigurationError(`${where}: unknown ${provider}+api option "${[...query.keys()][0]}". Known: ${known.join(', ')}.`);
+    const known = [...HTTP_URL_OPTIONS, ...definition.urlOptions];
+    const key = [...query.keys()][0]!;
+    const near = nearestKey(key, known);
+    throw new MailerConfigurationError(`${where}: unknown ${scheme} option "${key}".${near ? ` Did you mean "${near}"?` : ''} Known: ${known.join(', ')}.`);
   }
-  return build(where, transport);
+  return build(where, () => definition.create(options));
 }
 
-function fromUrl(name: string, text: string, where: string): Transport {
+function fromUrl(name: string, text: string, where: string, context: TransportContext): Transport {
   const url = parseUrl(text, where);
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   const at = `${where} (${describe(url)})`;
-  switch (scheme) {
-    case 'smtp':
-    case 'smtps':
-      if (!url.hostname) throw new MailerConfigurationError(`${where}: the SMTP host is missing in ${describe(url)}…; write smtp://user:pass@host:587.`);
-      return new SmtpTransport(name, parseSmtpUrl(url, where));
-    case 'memory':
-      return new MemoryTransport(name);
-    default: {
-      const provider = PROVIDERS.find((p) => scheme === `${p}+api`);
-      if (provider) return providerFromUrl(provider, url, name, at);
-      const bare = PROVIDERS.find((p) => scheme === p || scheme.startsWith(`${p}+`));
-      if (bare) {
-        throw new MailerConfigurationError(`${where}: unknown scheme "${scheme}". The ${bare} API is ${bare}+api://…; for ${bare}'s SMTP relay use smtp://<user name>:<password>@<host>:587.`);
-      }
-      throw new MailerConfigurationError(`${where}: unknown scheme "${scheme}". Known: ${SCHEMES.join(', ')}.`);
-    }
+  if (scheme === 'smtp' || scheme === 'smtps') {
+    if (!url.hostname) throw new MailerConfigurationError(`${where}: the SMTP host is missing in ${describe(url)}…; write smtp://user:pass@host:587.`);
+    return new SmtpTransport(name, parseSmtpUrl(url, where), context);
   }
+  if (scheme === 'memory') return new MemoryTransport(name);
+  const definition = PROVIDER_DEFINITIONS.find((p) => p.scheme === scheme);
+  if (definition) return providerFromUrl(definition, url, name, at);
+  const bare = PROVIDER_DEFINITIONS.find((p) => scheme === p.name || scheme.startsWith(`${p.name}+`));
+  if (bare) {
+    throw new MailerConfigurationError(`${where}: unknown scheme "${scheme}". The ${bare.title} API is ${bare.scheme}://…; for ${bare.title}'s SMTP relay use smtp://<user name>:<password>@<host>:587.`);
+  }
+  throw new MailerConfigurationError(`${where}: unknown scheme "${scheme}". Known: ${SCHEMES.join(', ')}.`);
 }
 
 /** `failover(a b …)` / `roundrobin(a b …)`, nested freely, with an optional `?retryPeriod=…` after `)`. */
@@ -349,19 +284,23 @@ function parseComposite(text: string, where: string): CompositeNode {
   return root;
 }
 
-function compositeFromNode(name: string, node: CompositeNode, where: string): Transport {
+function compositeFromNode(name: string, node: CompositeNode, where: string, context: TransportContext): Transport {
   const options: Omit<CompositeTransportConfig, 'type' | 'transports'> = {};
   for (const [key, value] of new URLSearchParams(node.query)) {
     switch (key) {
       case 'retryPeriod': options.retryPeriod = nonNegativeInt(value, key, where); break;
       case 'batchConcurrency': options.batchConcurrency = positiveInt(value, key, where); break;
-      default:
-        throw new MailerConfigurationError(`${where}: unknown ${node.kind}(…) option "${key}". Known: retryPeriod, batchConcurrency.`);
+      default: {
+        const near = nearestKey(key, COMPOSITE_URL_OPTIONS);
+        throw new MailerConfigurationError(`${where}: unknown ${node.kind}(…) option "${key}".${near ? ` Did you mean "${near}"?` : ''} Known: ${COMPOSITE_URL_OPTIONS.join(', ')}.`);
+      }
     }
   }
   return composite(name, node.kind, node.items.map((item, index) => {
     const child = `${name}[${index}]`;
-    return () => (typeof item === 'string' ? fromUrl(child, item, `transport "${child}"`) : compositeFromNode(child, item, `transport "${child}"`));
+    return () => (typeof item === 'string'
+      ? fromUrl(child, item, `transport "${child}"`, context)
+      : compositeFromNode(child, item, `transport "${child}"`, context));
   }), options, where);
 }
 
@@ -384,85 +323,77 @@ function composite(
   }
 }
 
-function fromString(name: string, text: string, where: string): Transport {
+function fromString(name: string, text: string, where: string, context: TransportContext): Transport {
   const trimmed = text.trim();
-  if (GROUP_START.test(trimmed)) return compositeFromNode(name, parseComposite(trimmed, where), where);
+  if (GROUP_START.test(trimmed)) return compositeFromNode(name, parseComposite(trimmed, where), where, context);
   if (/^(failover|roundrobin)\b/i.test(trimmed) && !/^[a-z+]+:/i.test(trimmed)) {
     throw new MailerConfigurationError(`${where}: write failover(URL URL …) or roundrobin(URL URL …), the transports between parentheses, separated by spaces.`);
   }
-  return fromUrl(name, trimmed, where);
+  return fromUrl(name, trimmed, where, context);
 }
 
-function fromObject(name: string, config: Exclude<TransportConfig, string | Transport>, where: string): Transport {
-  const type = (config as { type?: string }).type ?? ('host' in config ? 'smtp' : undefined);
-  const at = `${where} (${String(type)})`;
-  switch (type) {
-    case 'smtp':
-      return new SmtpTransport(name, config as SmtpTransportOptions);
-    case 'memory':
-      return new MemoryTransport(name);
-    case 'sendgrid': {
-      const c = config as SendGridTransportConfig;
-      requireString(c.apiKey, 'apiKey', "{ type: 'sendgrid', apiKey }", at);
-      checkRegion('SendGrid', c.region, SENDGRID_API_URLS, at);
-      return build(at, () => new SendGridTransport({ ...withoutType(c), name: c.name ?? name }));
-    }
-    case 'postmark': {
-      const c = config as PostmarkTransportConfig;
-      requireString(c.serverToken, 'serverToken', "{ type: 'postmark', serverToken }", at);
-      return build(at, () => new PostmarkTransport({ ...withoutType(c), name: c.name ?? name }));
-    }
-    case 'resend': {
-      const c = config as ResendTransportConfig;
-      requireString(c.apiKey, 'apiKey', "{ type: 'resend', apiKey }", at);
-      return build(at, () => new ResendTransport({ ...withoutType(c), name: c.name ?? name }));
-    }
-    case 'mailgun': {
-      const c = config as MailgunTransportConfig;
-      requireString(c.apiKey, 'apiKey', "{ type: 'mailgun', apiKey, domain }", at);
-      requireString(c.domain, 'domain', "{ type: 'mailgun', apiKey, domain }", at);
-      checkRegion('Mailgun', c.region, MAILGUN_API_URLS, at);
-      return build(at, () => new MailgunTransport({ ...withoutType(c), name: c.name ?? name }));
-    }
-    case 'ses': {
-      const c = config as SesTransportConfig;
-      checkAwsRegion(c.region, at);
-      return build(at, () => new SesTransport({ ...withoutType(c), name: c.name ?? name }));
-    }
-    case 'failover':
-    case 'roundrobin': {
-      const c = config as CompositeTransportConfig;
-      if (!Array.isArray(c.transports) || c.transports.length === 0) {
-        throw new MailerConfigurationError(`${at}: transports must be a non-empty array of transport URLs, option objects or Transport instances.`);
-      }
-      return composite(name, type, c.transports.map((child, index) => () => createTransport(`${name}[${index}]`, child)), c, at);
-    }
-    default:
-      throw new MailerConfigurationError(`${where}: unknown transport type ${JSON.stringify(type)}. Known: smtp, memory, ${PROVIDERS.join(', ')}, failover, roundrobin.`);
+/** nodemailer transports with no counterpart here, recognised by the key that selects them. */
+const NODEMAILER_ONLY = ['sendmail', 'streamTransport', 'jsonTransport', 'SES', 'url'] as const;
+
+/** What an object without `type` is: SMTP options (nodemailer's shape), or a refusal that says what to write. */
+function untypedKind(config: Record<string, unknown>, where: string): 'smtp' {
+  if (typeof config.sendMail === 'function') {
+    throw new MailerConfigurationError(`${where}: this is a nodemailer transporter (it has sendMail); give the options it was created with, or a URL, instead.`);
   }
+  if (typeof config.send === 'function') {
+    throw new MailerConfigurationError(`${where}: this object has send() but not verify() and close(), so it is not a Transport (a nodemailer transport plugin?). Implement the Transport interface — send, verify, close — or give SMTP options or a URL.`);
+  }
+  for (const key of NODEMAILER_ONLY) {
+    if (config[key] !== undefined && config[key] !== false) throw new MailerConfigurationError(`${where}: "${key}" ${SMTP_HINTS[key]}`);
+  }
+  if ('host' in config || 'service' in config) return 'smtp';
+  throw new MailerConfigurationError(`${where}: the options object has no type. Write type: ${TYPES.map((t) => `'${t}'`).join(' | ')}, give SMTP options with host (or service), or a URL.`);
 }
 
-function withoutType<T extends { type: string }>(config: T): Omit<T, 'type'> {
-  const { type: _type, ...rest } = config;
-  return rest;
+function fromObject(name: string, config: Record<string, unknown>, where: string, context: TransportContext): Transport {
+  const type = config.type === undefined ? untypedKind(config, where) : config.type;
+  if (typeof type !== 'string' || !TYPES.includes(type)) {
+    const near = typeof type === 'string' ? nearestKey(type, TYPES) : undefined;
+    throw new MailerConfigurationError(`${where}: unknown transport type ${JSON.stringify(type)}.${near ? ` Did you mean "${near}"?` : ''} Known: ${TYPES.join(', ')}.`);
+  }
+  const at = `${where} (${type})`;
+  if (type === 'smtp') return new SmtpTransport(name, config as SmtpTransportOptions, context);
+  if (type === 'memory') {
+    checkOptions(config, MEMORY_SHAPE, at);
+    return new MemoryTransport(name);
+  }
+  if (type === 'failover' || type === 'roundrobin') {
+    checkOptions(config, COMPOSITE_SHAPE, at);
+    const c = config as unknown as CompositeTransportConfig;
+    if (!Array.isArray(c.transports) || c.transports.length === 0) {
+      throw new MailerConfigurationError(`${at}: transports must be a non-empty array of transport URLs, option objects or Transport instances.`);
+    }
+    return composite(name, type, c.transports.map((child, index) => () => createTransport(`${name}[${index}]`, child, context)), c, at);
+  }
+  const definition = providerDefinition(type)!;
+  checkOptions(config, { type: 'string', ...definition.shape }, at, definition.hints);
+  const { type: _type, ...options } = config as { type: string } & HttpTransportOptions;
+  definition.check(options, at);
+  return build(at, () => definition.create({ ...options, name: options.name ?? name }));
 }
 
 /**
  * Turns configuration into a Transport. Every mistake is a MailerConfigurationError that names the
  * transport (`transport "default[1]" (postmark+api://default): …`) and never shows a key or secret.
  */
-export function createTransport(name: string, config: TransportConfig): Transport {
+export function createTransport(name: string, config: TransportConfig, context: TransportContext = {}): Transport {
   const where = `transport "${name}"`;
   if (config === undefined || config === null || config === '') {
     throw new MailerConfigurationError(`${where} has no configuration. Give a URL such as smtp://<user name>:<password>@smtp.example.com:587, postmark+api://<token>@default or memory://.`);
   }
-  if (typeof config === 'string') return fromString(name, config, where);
+  if (typeof config === 'string') return fromString(name, config, where, context);
   if (isTransport(config)) return config;
-  if (typeof config !== 'object') {
-    throw new MailerConfigurationError(`${where}: expected a URL string, an options object or a Transport, got ${typeof config}.`);
+  if (typeof config !== 'object' || Array.isArray(config)) {
+    throw new MailerConfigurationError(`${where}: expected a URL string, an options object or a Transport, got ${Array.isArray(config) ? 'an array' : typeof config}.`);
   }
+  expectOptionsObject(config, where);
   try {
-    return fromObject(name, config, where);
+    return fromObject(name, config, where, context);
   } catch (error) {
     if (error instanceof MailerError) throw error;
     throw new MailerConfigurationError(`${where}: ${(error as Error).message}`, { cause: error });

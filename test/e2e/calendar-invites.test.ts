@@ -130,8 +130,8 @@ describe('calendar invites are checked before anything is sent', () => {
   it('CR/LF in the filename', () => refused({ icalEvent: { filename: 'a.ics\r\nContent-Type: text/html', content: invite() } }, /filename contains a line break/));
   it('content that is no iCalendar object', () => refused({ icalEvent: { content: '<html>not a calendar</html>' } }, /not an iCalendar object/));
   it('content that is not UTF-8', () => refused({ icalEvent: { content: Buffer.concat([Buffer.from('BEGIN:VCALENDAR\r\nSUMMARY:'), Buffer.from([0xff, 0xfe]), Buffer.from('\r\nEND:VCALENDAR\r\n')]) } }, /not UTF-8/));
-  it('a file path while allowFilePaths is off, naming the option', () => refused({ icalEvent: { path: '/etc/hostname' } }, /attachments\.allowFilePaths/));
-  it('a URL while allowUrls is off, naming the option', () => refused({ icalEvent: { path: 'http://127.0.0.1:9/invite.ics' } }, /attachments\.allowUrls/));
+  it('a file path while allowFilePaths is off, naming the option', () => refused({ icalEvent: { path: '/etc/hostname' } }, /attachments: \{ allowFilePaths: true \}/));
+  it('a URL while allowUrls is off, naming the option', () => refused({ icalEvent: { path: 'http://127.0.0.1:9/invite.ics' } }, /attachments: \{ allowUrls: true \}/));
   it("nodemailer's href, which has no meaning here", () => refused({ icalEvent: { href: 'https://x.example/a.ics' } as never }, /unknown option "href" \(give a URL as path\)/));
 });
 

@@ -321,7 +321,7 @@ describe('providers that build the message themselves cannot sign with your key'
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(MailerConfigurationError);
-    expect((thrown as Error).message).toMatch(new RegExp(`^transport "api" \\(${kind}\\): The ${kind} transport cannot take a dkim option`));
+    expect((thrown as Error).message).toMatch(new RegExp(`^transport "api" \\(${kind}\\): "dkim" cannot be set on the ${kind} transport`));
     expect((thrown as Error).message).toMatch(setup);
   });
 

@@ -5,7 +5,7 @@ import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidMailError, MailCancelledError, MailerModule, MailerService, TemplateNotFoundError, TemplateSyntaxError,
+  InvalidMailError, MailCancelledError, MailerModule, MailerService, MemoryTransport, TemplateNotFoundError, TemplateSyntaxError,
   TransportError, type MailEvent, type MailerModuleOptions, type MailSendingEvent, type MailSentEvent,
 } from '../../lib/index.js';
 import { onCleanup, smtpSink as sink } from '../support/cleanup.js';
@@ -111,6 +111,17 @@ describe('MailerService over real SMTP', () => {
     const mailer = app.get(MailerService);
     await expect(mailer.send({ to: 'a@example.org', text: 'x', attachments: [{ path: '/etc/passwd' }] })).rejects.toThrow(/allowFilePaths/);
     await expect(mailer.send({ to: 'a@example.org', text: 'x', attachments: [{ path: 'http://169.254.169.254/latest/meta-data' }] })).rejects.toThrow(/allowUrls/);
+    expect(s.connections).toHaveLength(0);
+  });
+
+  it("sendMail() names the module option that allows the incumbent's path and href attachments", async () => {
+    const s = await sink();
+    const app = await boot({ transport: `${s.url}?tlsMode=none`, defaults: { from: 'shop@example.com' } });
+    const mailer = app.get(MailerService);
+    await expect(mailer.sendMail({ to: 'a@example.org', text: 'x', attachments: [{ filename: 'invoice.pdf', path: './invoice.pdf' }] }))
+      .rejects.toThrow(/attachments\[0\]: attachments from file paths are disabled, so nothing was sent\. Allow them with the module option attachments: \{ allowFilePaths: true \}/);
+    await expect(mailer.sendMail({ to: 'a@example.org', text: 'x', attachments: [{ href: 'https://files.example.com/a.pdf' }] }))
+      .rejects.toThrow(/attachments: \{ allowUrls: true \}/);
     expect(s.connections).toHaveLength(0);
   });
 
@@ -241,5 +252,27 @@ describe('the @nestjs-modules/mailer call shape', () => {
     const app = await boot({ transport: 'memory://', defaults: { from: 'a@example.com' } });
     await expect(app.get(MailerService).sendMail({ to: 'b@example.com', text: 'x', amp: '<html ⚡4email></html>' }))
       .rejects.toThrow(/amp is not supported/);
+    await expect(app.get(MailerService).sendMail({ to: 'b@example.com', text: 'x', textEncoding: 'base64' }))
+      .rejects.toThrow(/textEncoding is not supported; nothing was sent\. textEncoding: set textEncoding on the SMTP transport/);
+    await expect(app.get(MailerService).sendMail({ to: 'b@example.com', template: 'welcome', locale: 'fr' }))
+      .rejects.toThrow(/locale: choose the template per locale in your code/);
+  });
+
+  it("reads text and html given in nodemailer's encoding", async () => {
+    const app = await boot({ transport: 'memory://', defaults: { from: 'a@example.com' } });
+    const mailer = app.get(MailerService);
+    await mailer.sendMail({ to: 'b@example.com', encoding: 'base64', text: Buffer.from('Grüße').toString('base64'), html: Buffer.from('<p>Grüße</p>').toString('base64') });
+    const sent = mailer.getTransport<MemoryTransport>().sent[0]!;
+    expect([sent.text, sent.html]).toEqual(['Grüße', '<p>Grüße</p>']);
+    await expect(mailer.sendMail({ to: 'b@example.com', text: 'x', encoding: 'rot13' })).rejects.toThrow(/encoding "rot13" is not a text encoding/);
+  });
+
+  it('refuses a { path } body and an attachment key it does not read, instead of sending something else', async () => {
+    const app = await boot({ transport: 'memory://', defaults: { from: 'a@example.com' } });
+    const mailer = app.get(MailerService);
+    await expect(mailer.sendMail({ to: 'b@example.com', text: { path: './body.txt' } as never })).rejects.toThrow(/text must be a string or a Buffer/);
+    await expect(mailer.sendMail({ to: 'b@example.com', text: 'x', attachments: [{ filename: 'a.txt', content: 'a', contentTransferEncoding: '7bit' } as never] }))
+      .rejects.toThrow(/attachments\[0\]\.contentTransferEncoding is not supported/);
+    expect(mailer.getTransport<MemoryTransport>().sent).toHaveLength(0);
   });
 });

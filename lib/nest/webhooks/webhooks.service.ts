@@ -9,24 +9,11 @@ import {
   type WebhookHeaders,
   type WebhookVerification,
 } from '../../core/delivery-event.types.js';
-import { WebhookPayloadError } from '../../errors/mailer.error.js';
-import { MailerConfigurationError } from '../../errors/mailer.error.js';
-import { parseMailgunWebhook, verifyMailgunWebhook } from '../../transports/providers/mailgun/mailgun.webhook.js';
-import {
-  assertPostmarkCredentials,
-  parsePostmarkWebhook,
-  verifyPostmarkWebhook,
-} from '../../transports/providers/postmark/postmark.webhook.js';
-import { parseResendWebhook, resendSigningKey, verifyResendWebhook } from '../../transports/providers/resend/resend.webhook.js';
-import { parseSendGridWebhook, sendGridPublicKey, verifySendGridWebhook } from '../../transports/providers/sendgrid/sendgrid.webhook.js';
-import {
-  assertSesWebhookOptions,
-  confirmSnsSubscription,
-  parseSesWebhook,
-  readSnsMessage,
-  verifySesWebhook,
-  type SnsSubscriptionOutcome,
-} from '../../transports/providers/ses/ses.webhook.js';
+import { MailerConfigurationError, WebhookPayloadError } from '../../errors/mailer.error.js';
+import { checkOptions, type OptionShape, type OptionType } from '../../errors/option.checker.js';
+import type { WebhookSubscriptionOutcome } from '../../transports/providers/provider.definition.js';
+import { PROVIDER_DEFINITIONS } from '../../transports/providers/providers.registry.js';
+import { prepareWebhookReceiver, type WebhookReceiver } from '../../transports/providers/webhook-receiver.js';
 import type { MailerWebhooksModuleOptions } from './webhooks.options.js';
 import { deliveryEventName, MAILER_DELIVERY_SINKS, MAILER_WEBHOOKS_OPTIONS, type DeliveryEventSink } from './webhooks.tokens.js';
 
@@ -44,35 +31,24 @@ export type WebhookOutcome =
       /** The same delivery was accepted before (a provider retry); nothing was published again. */
       duplicate?: boolean;
       /** For an SNS SubscriptionConfirmation. */
-      subscription?: SnsSubscriptionOutcome;
+      subscription?: WebhookSubscriptionOutcome;
     }
   | { status: 'unauthorized'; verification: Extract<WebhookVerification, { ok: false }> }
   | { status: 'invalid'; error: WebhookPayloadError }
   | { status: 'unknown-provider'; provider: string };
 
-interface ProviderAdapter {
-  verify(request: WebhookRequest, now: number): WebhookVerification | Promise<WebhookVerification>;
-  /** An id that is the same when the provider delivers the same request again. */
-  deliveryId(request: WebhookRequest): string | undefined;
-  parse(rawBody: Buffer): DeliveryEvent[];
-}
-
 const DEDUPE_CAPACITY = 10_000;
 const DEDUPE_SLACK_MS = 60_000;
 
-function header(headers: WebhookHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
+const WEBHOOKS_OPTION_SHAPE = {
+  providers: 'object',
+  sinks: 'array',
+  suppress: 'boolean',
+  eventEmitter: 'boolean',
+  bodyLimit: 'number',
+} as const satisfies OptionShape<MailerWebhooksModuleOptions>;
 
-function mailgunToken(rawBody: Buffer): string | undefined {
-  try {
-    const token = (JSON.parse(rawBody.toString()) as { signature?: { token?: unknown } }).signature?.token;
-    return typeof token === 'string' ? token : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const EXTRA_HINT = 'is a module extra, not an option: give it to forRoot({ … }) or forRootAsync({ path, isGlobal, useFactory, … }) next to useFactory, not in what the factory returns.';
 
 /**
  * Receives provider webhooks: verifies, parses, then hands each event to the sinks and publishes it
@@ -82,7 +58,7 @@ function mailgunToken(rawBody: Buffer): string | undefined {
 export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('MailerWebhooks');
   private readonly subject = new Subject<DeliveryEvent>();
-  private readonly adapters = new Map<string, ProviderAdapter>();
+  private readonly adapters = new Map<string, WebhookReceiver>();
   private readonly sinks: DeliveryEventSink[];
   private readonly seen = new Map<string, number>();
   private readonly dedupeMs: number;
@@ -96,6 +72,7 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     private readonly moduleRef: ModuleRef,
     @Optional() @Inject(MAILER_DELIVERY_SINKS) bound?: DeliveryEventSink | DeliveryEventSink[] | null,
   ) {
+    checkOptions(options, WEBHOOKS_OPTION_SHAPE, 'MailerWebhooksModule', { path: EXTRA_HINT, isGlobal: EXTRA_HINT });
     const extra = bound == null ? [] : Array.isArray(bound) ? bound : [bound];
     this.sinks = [...(options.sinks ?? []), ...extra];
     for (const sink of this.sinks) {
@@ -112,54 +89,17 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   /** Keys and secrets are read here, so a bad one fails at start-up. */
   private prepare(): void {
     const p = this.options.providers;
-    if (!p || typeof p !== 'object') throw new MailerConfigurationError('MailerWebhooksModule needs `providers` (sendgrid, mailgun, resend, ses, postmark).');
-    if (p.sendgrid) {
-      const publicKey = sendGridPublicKey(p.sendgrid.publicKey);
-      const tolerance = p.sendgrid.toleranceSeconds;
-      this.adapters.set('sendgrid', {
-        verify: (r, now) => verifySendGridWebhook(r.headers, r.rawBody, { publicKey, toleranceSeconds: tolerance }, now),
-        deliveryId: (r) => header(r.headers, 'x-twilio-email-event-webhook-signature'),
-        parse: parseSendGridWebhook,
-      });
-    }
-    if (p.mailgun) {
-      if (!p.mailgun.signingKey) throw new MailerConfigurationError('The Mailgun webhook needs `signingKey` (the HTTP webhook signing key).');
-      const options = p.mailgun;
-      this.adapters.set('mailgun', {
-        verify: (r, now) => verifyMailgunWebhook(r.rawBody, options, now),
-        deliveryId: (r) => mailgunToken(r.rawBody),
-        parse: parseMailgunWebhook,
-      });
-    }
-    if (p.resend) {
-      const secret = resendSigningKey(p.resend.secret);
-      const tolerance = p.resend.toleranceSeconds;
-      this.adapters.set('resend', {
-        verify: (r, now) => verifyResendWebhook(r.headers, r.rawBody, { secret, toleranceSeconds: tolerance }, now),
-        deliveryId: (r) => header(r.headers, 'svix-id') ?? header(r.headers, 'webhook-id'),
-        parse: parseResendWebhook,
-      });
-    }
-    if (p.ses) {
-      assertSesWebhookOptions(p.ses);
-      const options = p.ses;
-      this.adapters.set('ses', {
-        verify: (r, now) => verifySesWebhook(r.rawBody, options, now),
-        deliveryId: (r) => readSnsMessage(r.rawBody)?.MessageId,
-        parse: parseSesWebhook,
-      });
-    }
-    if (p.postmark) {
-      assertPostmarkCredentials(p.postmark);
-      const options = p.postmark;
-      this.adapters.set('postmark', {
-        verify: (r) => verifyPostmarkWebhook(r.headers, options),
-        deliveryId: () => undefined,
-        parse: parsePostmarkWebhook,
-      });
+    const names = PROVIDER_DEFINITIONS.filter((d) => d.webhook).map((d) => d.name);
+    if (!p || typeof p !== 'object') throw new MailerConfigurationError(`MailerWebhooksModule needs \`providers\` (${names.join(', ')}).`);
+    const shape: Record<string, OptionType> = Object.fromEntries(names.map((n) => [n, 'object']));
+    checkOptions(p, shape, 'MailerWebhooksModule: providers');
+    for (const definition of PROVIDER_DEFINITIONS) {
+      const given: unknown = (p as Record<string, unknown>)[definition.name];
+      if (!given || !definition.webhook) continue;
+      this.adapters.set(definition.name, prepareWebhookReceiver(definition, given, `MailerWebhooksModule: providers.${definition.name}`));
     }
     if (this.adapters.size === 0) {
-      throw new MailerConfigurationError('MailerWebhooksModule has no provider configured (sendgrid, mailgun, resend, ses, postmark).');
+      throw new MailerConfigurationError(`MailerWebhooksModule has no provider configured (${names.join(', ')}).`);
     }
   }
 
@@ -207,14 +147,12 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     const key = id === undefined ? undefined : `${provider}:${id}`;
     if (key !== undefined && this.wasSeen(key, now)) return { status: 'accepted', events: [], duplicate: true };
 
-    let subscription: SnsSubscriptionOutcome | undefined;
-    if (provider === 'ses') {
-      const message = readSnsMessage(request.rawBody);
-      if (message && message.Type === 'SubscriptionConfirmation' && this.options.providers.ses) {
-        subscription = await confirmSnsSubscription(message, this.options.providers.ses);
-        if (subscription.confirmed) this.logger.log(`Confirmed the SNS subscription to ${message.TopicArn}.`);
-        else this.logger.warn(`SNS subscription to ${message.TopicArn} not confirmed (${subscription.reason}); confirm it at ${subscription.subscribeUrl ?? 'the SubscribeURL'}.`);
-      }
+    let subscription: WebhookSubscriptionOutcome | undefined;
+    const handshake = await adapter.handshake(request);
+    if (handshake) {
+      subscription = handshake.outcome;
+      if (subscription.confirmed) this.logger.log(`Confirmed the subscription to ${handshake.subject}.`);
+      else this.logger.warn(`Subscription to ${handshake.subject} not confirmed (${subscription.reason}); confirm it at ${subscription.subscribeUrl ?? 'the SubscribeURL'}.`);
     }
 
     let events: DeliveryEvent[];

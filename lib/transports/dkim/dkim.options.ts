@@ -263,7 +263,16 @@ export function signaturesFor(transport: readonly DkimSignature[], mail: readonl
  * message itself; `setup` says where the provider's own DKIM is set up.
  */
 export function providerDkimError(provider: string, setup: string): MailerConfigurationError {
-  return new MailerConfigurationError(`The ${provider} transport cannot take a dkim option: ${provider}'s API builds the message and signs it with your domain's key on its side. ${setup}`);
+  return new MailerConfigurationError(`The ${provider} transport cannot take a dkim option: ${providerDkimReason(provider, setup)}`);
+}
+
+/** The same refusal as an option hint, for the provider's options shape (see `checkOptions`). */
+export function providerDkimHint(provider: string, setup: string): string {
+  return `cannot be set on the ${provider} transport: ${providerDkimReason(provider, setup)}`;
+}
+
+function providerDkimReason(provider: string, setup: string): string {
+  return `${provider}'s API builds the message and signs it with your domain's key on its side. ${setup}`;
 }
 
 /** The error for a mail with its own `dkim` on a transport that cannot sign. */

@@ -21,3 +21,9 @@ export function str(v: unknown): string | undefined {
 export function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
+
+/** The first value of a request header (Node gives repeated headers as an array). */
+export function requestHeader(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -113,3 +113,4 @@ export {
   type ResendSignatureInput,
   type ResendWebhookOptions,
 } from './resend/resend.webhook.js';
+export type { WebhookSubscriptionOutcome } from './provider.definition.js';

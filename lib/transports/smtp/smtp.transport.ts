@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
+import { buildClassification } from '../../bounces/reason.classifier.js';
 import { classifySmtpReply } from '../../bounces/smtp-reply.classifier.js';
+import type { Classification } from '../../core/classification.types.js';
 import type { OutgoingMail, MailAddress } from '../../core/mail.types.js';
 import type { RejectedRecipient, TransportResult } from '../../core/send-result.types.js';
 import type { Transport } from '../../core/transport.types.js';
@@ -9,6 +11,8 @@ import type { DkimSignature } from '../../core/dkim.types.js';
 import { TransportError, type TransportFailure } from '../../errors/mailer.error.js';
 import { resolveTransportDkim, signaturesFor } from '../dkim/dkim.options.js';
 import { dkimSign } from '../dkim/dkim.signer.js';
+import { CONSOLE_TRANSPORT_LOGGER, type TransportContext } from '../transport-logger.js';
+import { nodemailerLogger } from './smtp.logger.js';
 import { resolveSmtpOptions, type ResolvedSmtpOptions, type SmtpTransportOptions } from './smtp.options.js';
 
 /** The fields nodemailer puts on the errors it raises. */
@@ -79,10 +83,10 @@ export class SmtpTransport implements Transport {
   private readonly dkim: DkimSignature[];
   private closed = false;
 
-  constructor(readonly name: string, options: SmtpTransportOptions) {
+  constructor(readonly name: string, options: SmtpTransportOptions, context: TransportContext = {}) {
     this.options = resolveSmtpOptions(options, `transport "${name}"`);
     this.dkim = resolveTransportDkim(options.dkim, `transport "${name}"`);
-    this.transporter = createTransport(this.toNodemailer(this.options) as never) as Transporter;
+    this.transporter = createTransport(this.toNodemailer(this.options, context) as never) as Transporter;
     // Signing runs on the finished message stream of each attempt, so a retry signs what it sends.
     // nodemailer's own dkim option shares header lists between keys; signatures here may differ.
     this.transporter.use('stream', ((mail: PluginMail, done: (error?: Error | null) => void) => {
@@ -92,17 +96,21 @@ export class SmtpTransport implements Transport {
     }) as never);
   }
 
-  private toNodemailer(o: ResolvedSmtpOptions): Record<string, unknown> {
+  private toNodemailer(o: ResolvedSmtpOptions, context: TransportContext): Record<string, unknown> {
     const auth = o.auth
       ? o.auth.method === 'XOAUTH2' || o.auth.accessToken || o.auth.oauth2
         ? { type: 'OAuth2', user: o.auth.user, accessToken: o.auth.accessToken, ...o.auth.oauth2 }
         : { user: o.auth.user, pass: o.auth.pass }
       : undefined;
+    const logging = o.logger !== false || o.debug;
+    const logger = !logging ? false : typeof o.logger === 'object' ? o.logger : nodemailerLogger(context.logger ?? CONSOLE_TRANSPORT_LOGGER, this.name);
     return {
       host: o.host,
       port: o.port,
       secure: o.tlsMode === 'implicit',
-      requireTLS: o.tlsMode === 'starttls',
+      // Credentials for another machine never cross an unencrypted connection: without STARTTLS
+      // the session ends before AUTH.
+      requireTLS: o.tlsMode === 'starttls' || o.tlsRequiredForAuth,
       ignoreTLS: o.tlsMode === 'none',
       auth,
       authMethod: o.auth?.method === 'XOAUTH2' ? undefined : o.auth?.method,
@@ -111,6 +119,11 @@ export class SmtpTransport implements Transport {
       connectionTimeout: o.connectionTimeout,
       greetingTimeout: o.greetingTimeout,
       socketTimeout: o.socketTimeout,
+      ...(o.dnsTimeout !== undefined ? { dnsTimeout: o.dnsTimeout } : {}),
+      ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
+      ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
+      logger,
+      debug: o.debug,
       allowInternalNetworkInterfaces: true,
       // Paths and URLs are resolved, or refused, before a mail reaches the transport.
       disableFileAccess: true,
@@ -193,7 +206,14 @@ export class SmtpTransport implements Transport {
       : undefined;
     if (classification?.action === 'slow-down' && failure !== 'auth') failure = 'rate-limit';
     let message = `SMTP transport "${this.name}" (${this.options.host}:${this.options.port}) failed: ${e.message}`;
-    if (failure === 'tls' && /STARTTLS|TLS/.test(e.message) && this.options.tlsMode === 'starttls') {
+    let guarded: Classification | undefined;
+    if (failure === 'tls' && this.options.tlsRequiredForAuth) {
+      message += ' — credentials are configured and the connection is not encrypted (the server did not complete STARTTLS), so they were not sent, nor was anything else.'
+        + ' Use a server or port with TLS (465, or STARTTLS on 587), or set tlsMode: \'none\' to send the credentials in clear on purpose.';
+      guarded = buildClassification('failedstarttls', e.responseCode, statusOf(e.response), e.response?.trim(), undefined, 'failed');
+      guarded.action = 'fix-config';
+      guarded.retryable = false;
+    } else if (failure === 'tls' && /STARTTLS|TLS/.test(e.message) && this.options.tlsMode === 'starttls') {
       message += ' — STARTTLS is required on this port; nothing was sent in clear text.';
     }
     return new TransportError(message, {
@@ -202,7 +222,7 @@ export class SmtpTransport implements Transport {
       responseCode: e.responseCode,
       response: e.response,
       command: e.command,
-      classification,
+      classification: guarded ?? classification,
       rejected: e.rejectedErrors?.map((r) => this.rejectedFrom(r)),
       cause: error,
     });

@@ -34,6 +34,13 @@ describe('checkMailerQueueOptions', () => {
     ['a bad removeOnComplete', { connection: { url }, removeOnComplete: { ttl: 5 } }, /removeOnComplete/],
     ['a negative shutdown timeout', { connection: { url }, shutdownTimeout: -1 }, /shutdownTimeout/],
     ['a zero stalled interval', { connection: { url }, stalledInterval: 0 }, /stalledInterval/],
+    ['a typo', { connection: { url }, concurency: 2 }, /unknown option "concurency". Did you mean "concurrency"\?/],
+    ["BullMQ's limiter name", { connection: { url }, limiter: { max: 1, duration: 1 } }, /"limiter" is BullMQ's name; write rateLimit/],
+    ["@nestjs-modules/mailer's job options", { connection: { url }, defaultJobOptions: { attempts: 3 } }, /"defaultJobOptions" is not read: attempts and backoff are retry/],
+    ['a module extra in the options', { connection: { url }, isGlobal: true }, /"isGlobal" is a module extra/],
+    ['settings next to a URL, which would not be read', { connection: { url, password: 'pw' } }, /connection: unknown option "password"/],
+    ['a typo in the rate limit', { connection: { url }, rateLimit: { max: 2, duraton: 1000 } }, /rateLimit: unknown option "duraton". Did you mean "duration"\?/],
+    ['a retry name from BullMQ', { connection: { url }, retry: { attempts: 3 } }, /"attempts" is written limit here/],
   ])('refuses %s', (_name, options, message) => {
     expect(() => checkMailerQueueOptions(options as never)).toThrow(MailerConfigurationError);
     expect(() => checkMailerQueueOptions(options as never)).toThrow(message);

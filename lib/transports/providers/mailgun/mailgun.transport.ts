@@ -11,6 +11,9 @@ import {
 import { providerDkimError } from '../../dkim/dkim.options.js';
 import { buildMailgunFields, mailgunUnsupportedFeature, toMailgunForm } from './mailgun.payload.js';
 
+
+/** Where DKIM is set up for this provider, since it signs the messages itself. */
+export const MAILGUN_DKIM_SETUP = 'Add the sending domain in Mailgun (Sending → Domains) and publish the DKIM record it shows.';
 export const MAILGUN_API_URLS = {
   us: 'https://api.mailgun.net',
   eu: 'https://api.eu.mailgun.net',
@@ -39,7 +42,7 @@ export class MailgunTransport extends HttpTransport {
     const region = options.region ?? 'us';
     if (!(region in MAILGUN_API_URLS)) throw new MailerConfigurationError(`Unknown Mailgun region "${String(region)}" (use us or eu).`);
     super('mailgun', options, MAILGUN_API_URLS[region]);
-    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('mailgun', 'Add the sending domain in Mailgun (Sending → Domains) and publish the DKIM record it shows.');
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('mailgun', MAILGUN_DKIM_SETUP);
     if (!options.apiKey) throw new MailerConfigurationError('The mailgun transport needs an apiKey.');
     if (!options.domain) throw new MailerConfigurationError('The mailgun transport needs a domain.');
     this.apiKey = options.apiKey;

@@ -20,6 +20,9 @@ import {
   type PostmarkMessage,
 } from './postmark.payload.js';
 
+
+/** Where DKIM is set up for this provider, since it signs the messages itself. */
+export const POSTMARK_DKIM_SETUP = 'Add your domain in Postmark (Sender Signatures → Domains) and publish the DKIM record it shows.';
 export const POSTMARK_API_URL = 'https://api.postmarkapp.com';
 /** Postmark's limits for one `/email/batch` request. */
 export const POSTMARK_BATCH_MAX_MESSAGES = 500;
@@ -61,7 +64,7 @@ export class PostmarkTransport extends HttpTransport {
 
   constructor(options: PostmarkTransportOptions) {
     super('postmark', options, POSTMARK_API_URL);
-    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('postmark', 'Add your domain in Postmark (Sender Signatures → Domains) and publish the DKIM record it shows.');
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('postmark', POSTMARK_DKIM_SETUP);
     if (!options.serverToken) throw new MailerConfigurationError('The postmark transport needs a serverToken.');
     this.serverToken = options.serverToken;
     this.messageStream = options.messageStream;

@@ -21,6 +21,9 @@ import {
   type ResendEmail,
 } from './resend.payload.js';
 
+
+/** Where DKIM is set up for this provider, since it signs the messages itself. */
+export const RESEND_DKIM_SETUP = 'Add your domain in Resend (Domains) and publish the DKIM records it shows.';
 export const RESEND_API_URL = 'https://api.resend.com';
 export const RESEND_BATCH_MAX = 100;
 
@@ -49,7 +52,7 @@ export class ResendTransport extends HttpTransport {
 
   constructor(options: ResendTransportOptions) {
     super('resend', options, RESEND_API_URL);
-    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('resend', 'Add your domain in Resend (Domains) and publish the DKIM records it shows.');
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('resend', RESEND_DKIM_SETUP);
     if (!options.apiKey) throw new MailerConfigurationError('The resend transport needs an apiKey.');
     this.apiKey = options.apiKey;
   }

@@ -15,6 +15,9 @@ import {
 import { providerDkimError } from '../../dkim/dkim.options.js';
 import { buildSendGridBody, SENDGRID_LIMITS, sendGridUnsupportedFeature, type SendGridMailBody } from './sendgrid.payload.js';
 
+
+/** Where DKIM is set up for this provider, since it signs the messages itself. */
+export const SENDGRID_DKIM_SETUP = 'Authenticate your domain in SendGrid (Settings → Sender Authentication) and publish the DNS records it shows.';
 export const SENDGRID_API_URLS = {
   global: 'https://api.sendgrid.com',
   eu: 'https://api.eu.sendgrid.com',
@@ -50,7 +53,7 @@ export class SendGridTransport extends HttpTransport {
     const region = options.region ?? 'global';
     if (!(region in SENDGRID_API_URLS)) throw new MailerConfigurationError(`Unknown SendGrid region "${String(region)}" (use global or eu).`);
     super('sendgrid', options, SENDGRID_API_URLS[region]);
-    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('sendgrid', 'Authenticate your domain in SendGrid (Settings → Sender Authentication) and publish the DNS records it shows.');
+    if ((options as { dkim?: unknown }).dkim !== undefined) throw providerDkimError('sendgrid', SENDGRID_DKIM_SETUP);
     if (!options.apiKey) throw new MailerConfigurationError('The sendgrid transport needs an apiKey.');
     this.apiKey = options.apiKey;
   }

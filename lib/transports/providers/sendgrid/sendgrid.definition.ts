@@ -1,0 +1,44 @@
+import { requestHeader } from '../../http/webhook-body.js';
+import { checkRegion, requireString, singleCredential } from '../provider-options.js';
+import { providerDkimHint } from '../../dkim/dkim.options.js';
+import { defineProvider, HTTP_OPTION_SHAPE } from '../provider.definition.js';
+import { SENDGRID_API_URLS, SendGridTransport, type SendGridTransportOptions, SENDGRID_DKIM_SETUP } from './sendgrid.transport.js';
+import {
+  parseSendGridWebhook,
+  SENDGRID_SIGNATURE_HEADER,
+  sendGridPublicKey,
+  verifySendGridWebhook,
+  type SendGridWebhookOptions,
+} from './sendgrid.webhook.js';
+
+/** `sendgrid+api://API_KEY@default[?region=eu]` or `{ type: 'sendgrid', apiKey, region? }`. */
+export const SENDGRID_DEFINITION = defineProvider<SendGridTransportOptions, SendGridWebhookOptions>({
+  name: 'sendgrid',
+  title: 'SendGrid',
+  scheme: 'sendgrid+api',
+  urlOptions: ['region'],
+  fromUrl(parts) {
+    const apiKey = singleCredential(parts, 'sendgrid+api', 'SendGrid API key');
+    const region = checkRegion('SendGrid', parts.take('region'), SENDGRID_API_URLS, parts.where);
+    return { ...parts.http, apiKey, ...(region ? { region } : {}) };
+  },
+  shape: { ...HTTP_OPTION_SHAPE, apiKey: 'string', region: 'string' },
+  hints: { dkim: providerDkimHint('sendgrid', SENDGRID_DKIM_SETUP) },
+  check(options, where) {
+    requireString(options.apiKey, 'apiKey', "{ type: 'sendgrid', apiKey }", where);
+    checkRegion('SendGrid', options.region, SENDGRID_API_URLS, where);
+  },
+  create: (options) => new SendGridTransport(options),
+  webhook: {
+    shape: { publicKey: ['string', 'object'], toleranceSeconds: 'number' },
+    prepare(options) {
+      const publicKey = sendGridPublicKey(options.publicKey);
+      const tolerance = options.toleranceSeconds;
+      return {
+        verify: (r, now) => verifySendGridWebhook(r.headers, r.rawBody, { publicKey, toleranceSeconds: tolerance }, now),
+        deliveryId: (r) => requestHeader(r.headers, SENDGRID_SIGNATURE_HEADER),
+        parse: parseSendGridWebhook,
+      };
+    },
+  },
+});
