@@ -119,7 +119,7 @@ describe('MailerService over real SMTP', () => {
     const app = await boot({ transport: `${s.url}?tlsMode=none`, defaults: { from: 'shop@example.com' } });
     const mailer = app.get(MailerService);
     await expect(mailer.sendMail({ to: 'a@example.org', text: 'x', attachments: [{ filename: 'invoice.pdf', path: './invoice.pdf' }] }))
-      .rejects.toThrow(/attachments\[0\]: attachments from file paths are disabled, so nothing was sent\. Allow them with the module option attachments: \{ allowFilePaths: true \}/);
+      .rejects.toThrow(/attachments\[0\]: file paths are not read unless the module allows it, so nothing was sent\. Allow them with the module option attachments: \{ allowFilePaths: true \}/);
     await expect(mailer.sendMail({ to: 'a@example.org', text: 'x', attachments: [{ href: 'https://files.example.com/a.pdf' }] }))
       .rejects.toThrow(/attachments: \{ allowUrls: true \}/);
     expect(s.connections).toHaveLength(0);
