@@ -53,14 +53,16 @@ async function workerRole() {
     if (e.type === 'mail.queue.sent') sent += 1;
     else if (e.type === 'mail.queue.failed') failed += 1;
   });
-  const sample = () => {
+  const sample = (collected = false) => {
+    // A full collection first measures what is retained rather than what awaits collection.
+    if (collected) global.gc?.();
     const m = process.memoryUsage();
     const c = process.cpuUsage();
-    process.send({ sample: { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, cpu: c.user + c.system, sent, failed } });
+    process.send({ sample: { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, cpu: c.user + c.system, sent, failed, collected } });
   };
   setInterval(sample, SAMPLE_MS).unref();
-  process.on('message', (msg) => { if (msg === 'sample') sample(); });
-  sample();
+  process.on('message', (msg) => { if (msg === 'sample') sample(true); });
+  sample(true);
   process.send({ ready: true });
 }
 
@@ -84,7 +86,7 @@ async function directRole() {
 // ---- producer / orchestration -----------------------------------------------------------------
 
 function startChild(role, env) {
-  const child = fork(SELF, [role], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SELF, [role], { env: { ...process.env, ...env }, execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const samples = [];
   let resolveReady;
   let resolveDone;
@@ -193,7 +195,7 @@ async function main() {
     const max = (key) => Math.max(...s.map((x) => x[key]));
     console.log(`  ${(MEMORY_MAILS / (r.elapsed / 1000)).toFixed(0)} mails/s, worker CPU ${r.cpuPerMail.toFixed(0)} µs per mail, over ${(r.elapsed / 1000).toFixed(0)} s, ${s.length} samples, ${last.sent} sent, ${last.failed} failed`);
     console.log(`  rss       start ${mb(first.rss)}  end ${mb(last.rss)}  max ${mb(max('rss'))}`);
-    console.log(`  heapUsed  start ${mb(first.heapUsed)}  end ${mb(last.heapUsed)}  max ${mb(max('heapUsed'))}`);
+    console.log(`  heapUsed  start ${mb(first.heapUsed)}  end ${mb(last.heapUsed)}  max ${mb(max('heapUsed'))}  (start and end after a full collection: what is retained)`);
     const third = Math.floor(s.length / 3);
     if (third > 0) {
       const avg = (xs) => xs.reduce((a, x) => a + x.heapUsed, 0) / xs.length;
