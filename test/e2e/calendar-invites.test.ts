@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,16 +178,7 @@ describe('calendar invites over provider APIs', () => {
   });
 });
 
-const hasSesSdk = (() => {
-  try {
-    createRequire(import.meta.url).resolve('@aws-sdk/client-sesv2');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe.runIf(hasSesSdk)('calendar invites over SES raw', () => {
+describe('calendar invites over SES raw', () => {
   let fake: SesFake;
   let ses: SesTransport;
   beforeAll(async () => {
