@@ -73,6 +73,11 @@ const cases: Case[] = [
   },
 ];
 
+/** Another hex digit at `index` (a case change would read as the same digit). */
+function changeHexDigit(text: string, index: number): string {
+  return text.slice(0, index) + (text[index] === '0' ? '1' : '0') + text.slice(index + 1);
+}
+
 /** The parsed events as the expected fixtures hold them: what a provider said, without ids that differ per delivery. */
 function comparable(events: unknown): unknown {
   return JSON.parse(JSON.stringify(events, (key, value: unknown) => (key === 'raw' ? undefined : value)));
@@ -104,7 +109,7 @@ describe.each(cases)('createWebhookReceiver($provider)', ({ provider, options, r
     const tampered = provider === 'postmark'
       ? { headers: basicAuth('postmark', 'hook-passworD'), rawBody: body }
       : provider === 'mailgun'
-        ? { headers: req.headers, rawBody: flipByte(body, body.indexOf('"signature":"') + 14) }
+        ? { headers: req.headers, rawBody: changeHexDigit(body, body.indexOf('"signature":"') + 14) }
         : { headers: req.headers, rawBody: flipByte(body, body.lastIndexOf('@') - 1) };
     const verification = await r.verify(tampered);
     expect(verification.ok).toBe(false);
