@@ -134,6 +134,8 @@ export interface TransportErrorDetails {
   rejected?: RejectedRecipient[];
   /** Every attempt a failover or round-robin transport made before giving up, in order. */
   attempts?: SendAttempt[];
+  /** The whole message was sent and the connection was lost before the answer: see TransportError. */
+  possiblyDelivered?: boolean;
   cause?: unknown;
 }
 
@@ -159,6 +161,13 @@ export class TransportError extends MailerError {
    * this failure last. The cause of an "every transport failed" error is the last failure.
    */
   attempts?: SendAttempt[];
+  /**
+   * `true` when the whole message had been sent and the connection was lost before the server
+   * answered (SMTP): the server may have accepted it, and sending it again (as the retry policy
+   * does by default) may deliver a second copy with the same Message-ID. Absent when nothing was
+   * sent, or the server answered.
+   */
+  readonly possiblyDelivered?: boolean;
 
   constructor(message: string, details: TransportErrorDetails) {
     super(message, { cause: details.cause });
@@ -174,6 +183,7 @@ export class TransportError extends MailerError {
     this.classification = details.classification;
     this.rejected = details.rejected;
     this.attempts = details.attempts;
+    if (details.possiblyDelivered) this.possiblyDelivered = true;
   }
 }
 

@@ -13,6 +13,7 @@ import { resolveTransportDkim, signaturesFor } from '../dkim/dkim.options.js';
 import { dkimSign } from '../dkim/dkim.signer.js';
 import { CONSOLE_TRANSPORT_LOGGER, type TransportContext } from '../transport-logger.js';
 import { nodemailerLogger } from './smtp.logger.js';
+import { PoolClosures } from './smtp.pool-closures.js';
 import { resolveSmtpOptions, type ResolvedSmtpOptions, type SmtpTransportOptions } from './smtp.options.js';
 
 /** The fields nodemailer puts on the errors it raises. */
@@ -69,6 +70,20 @@ function formatAddress(a: MailAddress): { name: string; address: string } {
 /** The message field that hands a mail's signatures to the signing plugin. */
 const DKIM_FIELD = 'mailroomDkim';
 
+/** The message field through which the stream plugin tells `send()` how far the message went. */
+const PROGRESS_FIELD = 'mailroomProgress';
+
+/** How far one attempt got: `written` once the whole message, final dot included, was handed to the socket. */
+interface SendProgress {
+  written: boolean;
+}
+
+/** nodemailer's failure for a pooled message whose connection closed before any of it was sent. */
+const POOL_GAVE_UP = /maximum number of retries after connection was closed/i;
+
+/** A reply at the end of one of nodemailer's error messages: `Recipient command failed: 421 4.7.0 …`. */
+const TRAILING_REPLY = /(?:^|: )([45]\d\d)([ -][\s\S]*)?$/;
+
 /** What the 'stream' plugin sees of nodemailer's mail object. */
 interface PluginMail {
   data: Record<string, unknown>;
@@ -81,6 +96,7 @@ export class SmtpTransport implements Transport {
   readonly options: ResolvedSmtpOptions;
   private readonly transporter: Transporter;
   private readonly dkim: DkimSignature[];
+  private readonly closures = new PoolClosures();
   private closed = false;
 
   constructor(readonly name: string, options: SmtpTransportOptions, context: TransportContext = {}) {
@@ -92,6 +108,15 @@ export class SmtpTransport implements Transport {
     this.transporter.use('stream', ((mail: PluginMail, done: (error?: Error | null) => void) => {
       const signatures = mail.data[DKIM_FIELD] as DkimSignature[] | undefined;
       if (signatures?.length) mail.message.processFunc((input) => dkimSign(input, signatures));
+      // Last, so the stream watched is the one the connection reads: until it ends, the final dot
+      // has not gone out and the server cannot have accepted the message.
+      const progress = mail.data[PROGRESS_FIELD] as SendProgress | undefined;
+      if (progress) {
+        mail.message.processFunc((input) => {
+          input.once('end', () => { progress.written = true; });
+          return input;
+        });
+      }
       done();
     }) as never);
   }
@@ -103,7 +128,9 @@ export class SmtpTransport implements Transport {
         : { user: o.auth.user, pass: o.auth.pass }
       : undefined;
     const logging = o.logger !== false || o.debug;
-    const logger = !logging ? false : typeof o.logger === 'object' ? o.logger : nodemailerLogger(context.logger ?? CONSOLE_TRANSPORT_LOGGER, this.name);
+    const own = !logging ? false : typeof o.logger === 'object' ? o.logger : nodemailerLogger(context.logger ?? CONSOLE_TRANSPORT_LOGGER, this.name);
+    // The pool reports a connection closed under a message only in its log (see PoolClosures).
+    const logger = o.pool ? this.closures.logger(own) : own;
     return {
       host: o.host,
       port: o.port,
@@ -128,7 +155,10 @@ export class SmtpTransport implements Transport {
       // Paths and URLs are resolved, or refused, before a mail reaches the transport.
       disableFileAccess: true,
       disableUrlAccess: true,
-      ...(o.pool ? { pool: true, maxConnections: o.pool.maxConnections, maxMessages: o.pool.maxMessages } : {}),
+      // maxRequeues 0: the pool never puts a message back on its queue by itself. It would, unseen,
+      // after a 421 to the envelope of a connection's later message, swallowing the server's "slow
+      // down". send() decides instead: see there.
+      ...(o.pool ? { pool: true, maxConnections: o.pool.maxConnections, maxMessages: o.pool.maxMessages, maxRequeues: 0 } : {}),
     };
   }
 
@@ -136,39 +166,50 @@ export class SmtpTransport implements Transport {
     const headers: Record<string, string> = { ...mail.headers };
     if (mail.tags.length) headers['X-Tags'] = mail.tags.join(', ');
     for (const [key, value] of Object.entries(mail.metadata)) headers[`X-Metadata-${key}`] = value;
+    const message = {
+      messageId: mail.messageId,
+      from: formatAddress(mail.from),
+      to: mail.to.map(formatAddress),
+      cc: mail.cc.map(formatAddress),
+      bcc: mail.bcc.map(formatAddress),
+      replyTo: mail.replyTo.map(formatAddress),
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      attachments: mail.attachments.map((a) => ({
+        filename: a.filename,
+        content: a.content,
+        encoding: a.encoding,
+        contentType: a.contentType,
+        cid: a.cid,
+        contentDisposition: a.contentDisposition,
+        headers: a.headers,
+      })),
+      headers,
+      priority: mail.priority,
+      envelope: mail.envelope,
+      textEncoding: this.options.textEncoding,
+      // nodemailer writes the text/calendar alternative with its method and attaches the file.
+      ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
+      [DKIM_FIELD]: signaturesFor(this.dkim, mail.dkim),
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    };
     let info: NodemailerInfo;
-    try {
-      info = await this.transporter.sendMail({
-        messageId: mail.messageId,
-        from: formatAddress(mail.from),
-        to: mail.to.map(formatAddress),
-        cc: mail.cc.map(formatAddress),
-        bcc: mail.bcc.map(formatAddress),
-        replyTo: mail.replyTo.map(formatAddress),
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        attachments: mail.attachments.map((a) => ({
-          filename: a.filename,
-          content: a.content,
-          encoding: a.encoding,
-          contentType: a.contentType,
-          cid: a.cid,
-          contentDisposition: a.contentDisposition,
-          headers: a.headers,
-        })),
-        headers,
-        priority: mail.priority,
-        envelope: mail.envelope,
-        textEncoding: this.options.textEncoding,
-        // nodemailer writes the text/calendar alternative with its method and attaches the file.
-        ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
-        [DKIM_FIELD]: signaturesFor(this.dkim, mail.dkim),
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      } as never) as NodemailerInfo;
-    } catch (error) {
-      throw this.toTransportError(error);
+    for (let reconnected = false; ; reconnected = true) {
+      const progress: SendProgress = { written: false };
+      try {
+        info = await this.transporter.sendMail({ ...message, [PROGRESS_FIELD]: progress } as never) as NodemailerInfo;
+        break;
+      } catch (error) {
+        const closure = this.closures.take(mail.messageId);
+        // A pooled connection the server had closed without a word (an idle timeout) is found
+        // closed only when the next message is handed to it; none of that message went out, so
+        // it is handed once to a new connection. A close with a reply (421) is the server's
+        // answer and is reported.
+        if (!reconnected && this.closedSilentlyBeforeSending(error, closure)) continue;
+        throw this.toTransportError(error, { closure, written: progress.written });
+      }
     }
     const rejected: RejectedRecipient[] = (info.rejectedErrors ?? []).map((e) => this.rejectedFrom(e));
     for (const entry of info.rejected ?? []) {
@@ -184,6 +225,13 @@ export class SmtpTransport implements Transport {
     };
   }
 
+  /** The pool gave the message up, unsent, because its connection closed with no reply from the server. */
+  private closedSilentlyBeforeSending(error: unknown, closure: string | undefined): boolean {
+    const e = error as NodemailerError;
+    return e instanceof Error && !e.responseCode && e.code === 'ECONNECTION' && POOL_GAVE_UP.test(e.message)
+      && !(closure && TRAILING_REPLY.test(closure));
+  }
+
   private rejectedFrom(e: NodemailerError): RejectedRecipient {
     const address = e.recipient ?? '';
     const response = e.response;
@@ -196,9 +244,25 @@ export class SmtpTransport implements Transport {
     };
   }
 
-  /** Every nodemailer failure becomes one TransportError with a classification. */
-  toTransportError(error: unknown): TransportError {
-    const e = (error instanceof Error ? error : new Error(String(error))) as NodemailerError;
+  /**
+   * Every nodemailer failure becomes one TransportError with a classification. `attempt` says what
+   * `send()` knows of the attempt: the reply that closed a pooled connection before the message
+   * went out (see PoolClosures), and whether the whole message had been written.
+   */
+  toTransportError(error: unknown, attempt: { closure?: string; written?: boolean } = {}): TransportError {
+    let e = (error instanceof Error ? error : new Error(String(error))) as NodemailerError;
+    let closedBeforeSending = false;
+    if (!e.responseCode && e.code === 'ECONNECTION' && POOL_GAVE_UP.test(e.message)) {
+      // The pool gave the message up without a byte of it sent (maxRequeues is 0); say so, with the
+      // server's reply when there was one.
+      closedBeforeSending = true;
+      const reply = attempt.closure ? TRAILING_REPLY.exec(attempt.closure) : null;
+      const detail = attempt.closure ? ` (${attempt.closure})` : '';
+      e = Object.assign(new Error(`the server closed the pooled connection before the message was sent${detail}; none of it was transmitted`), {
+        code: 'ECONNECTION',
+        ...(reply ? { responseCode: Number(reply[1]), response: `${reply[1]}${reply[2] ?? ''}`.trim() } : {}),
+      }) as NodemailerError;
+    }
     let failure: TransportFailure = (e.code && FAILURE_BY_CODE[e.code]) || 'unknown';
     if (failure === 'connection' && CERT_ERROR.test(e.message)) failure = 'tls';
     const classification = e.responseCode
@@ -216,6 +280,11 @@ export class SmtpTransport implements Transport {
     } else if (failure === 'tls' && /STARTTLS|TLS/.test(e.message) && this.options.tlsMode === 'starttls') {
       message += ' — STARTTLS is required on this port; nothing was sent in clear text.';
     }
+    // The whole message went out and no reply came back: the server may have accepted it.
+    const possiblyDelivered = !closedBeforeSending && attempt.written === true && !e.responseCode;
+    if (possiblyDelivered) {
+      message += ' — the connection was lost after the whole message was sent and before the server answered: it may have been accepted, and sending it again may deliver a second copy (same Message-ID).';
+    }
     return new TransportError(message, {
       transport: this.name,
       failure,
@@ -224,6 +293,7 @@ export class SmtpTransport implements Transport {
       command: e.command,
       classification: guarded ?? classification,
       rejected: e.rejectedErrors?.map((r) => this.rejectedFrom(r)),
+      ...(possiblyDelivered ? { possiblyDelivered } : {}),
       cause: error,
     });
   }
