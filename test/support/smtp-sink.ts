@@ -48,6 +48,8 @@ export interface ReceivedMail {
   parsed: ParsedMail;
   secure: boolean;
   user?: string;
+  /** MAIL FROM parameters as sent: `SMTPUTF8`, `BODY=8BITMIME`, `SIZE=…`. */
+  mailOptions: string[];
 }
 
 export interface SmtpSinkOptions {
@@ -57,16 +59,21 @@ export interface SmtpSinkOptions {
   starttls?: boolean;
   /** Require AUTH with these credentials (`pass` is also accepted as an XOAUTH2 access token). */
   auth?: { user: string; pass: string };
-  /** Reply to RCPT TO for some recipients. */
-  rcpt?: (address: string, session: SMTPServerSession) => InjectedReply | undefined;
-  /** Reply to MAIL FROM. */
-  mailFrom?: (address: string) => InjectedReply | undefined;
+  /** Reply to RCPT TO for some recipients; `'drop'` destroys the socket instead of answering. */
+  rcpt?: (address: string, session: SMTPServerSession) => InjectedReply | 'drop' | undefined;
+  /** Reply to MAIL FROM; `'drop'` destroys the socket instead of answering. */
+  mailFrom?: (address: string, session: SMTPServerSession) => InjectedReply | 'drop' | undefined;
   /** Reply after DATA instead of 250. */
-  data?: (mail: { to: string[] }) => InjectedReply | undefined;
+  data?: (mail: { to: string[] }, session: SMTPServerSession) => InjectedReply | undefined;
   /** Reply to the connection itself (e.g. 421 at greeting). */
   connect?: () => InjectedReply | undefined;
-  /** Destroy the socket at this point, once per connection for which it returns true. */
-  drop?: (stage: 'rcpt' | 'data', count: number) => boolean;
+  /**
+   * Destroy the socket at this point when it returns true; `count` counts the stage's events since
+   * start. `rcpt`: instead of answering RCPT TO. `data`: once the message has arrived, before it is
+   * kept or answered. `accepted`: the message is kept, then the connection is lost before the 250
+   * goes out. `answered`: after the 250, the server closes the connection.
+   */
+  drop?: (stage: 'rcpt' | 'data' | 'accepted' | 'answered', count: number, session: SMTPServerSession) => boolean;
   /** Parse received mail with mailparser (default true); off for throughput benches. */
   parse?: boolean;
   extra?: Partial<SMTPServerOptions>;
@@ -114,17 +121,19 @@ export class SmtpSink {
           callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
         }
       },
-      onMailFrom: (address: SMTPServerAddress, _session, callback) => {
-        const reply = o.mailFrom?.(address.address);
+      onMailFrom: (address: SMTPServerAddress, session, callback) => {
+        const reply = o.mailFrom?.(address.address, session);
+        if (reply === 'drop') return this.destroy(session);
         callback(reply ? replyError(reply) : undefined);
       },
       onRcptTo: (address: SMTPServerAddress, session, callback) => {
         this.stageCount.rcpt += 1;
-        if (o.drop?.('rcpt', this.stageCount.rcpt)) {
+        if (o.drop?.('rcpt', this.stageCount.rcpt, session)) {
           this.destroy(session);
           return;
         }
         const reply = o.rcpt?.(address.address, session);
+        if (reply === 'drop') return this.destroy(session);
         callback(reply ? replyError(reply) : undefined);
       },
       onData: (stream, session, callback) => {
@@ -133,24 +142,33 @@ export class SmtpSink {
         stream.on('end', () => {
           this.stageCount.data += 1;
           const to = session.envelope.rcptTo.map((r) => r.address);
-          if (o.drop?.('data', this.stageCount.data)) {
+          const count = this.stageCount.data;
+          if (o.drop?.('data', count, session)) {
             // Close the connection without answering DATA: the client must treat the mail as not sent.
             this.destroy(session);
             return;
           }
-          const reply = o.data?.({ to });
+          const reply = o.data?.({ to }, session);
           if (reply) return callback(replyError(reply));
           const raw = Buffer.concat(chunks);
-          const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to };
+          const mailFrom = session.envelope.mailFrom;
+          const envelope = { from: mailFrom ? mailFrom.address : '', to };
+          const args = (mailFrom ? mailFrom.args : false) || {};
+          const mailOptions = Object.entries(args).map(([key, value]) => (value === true ? key : `${key}=${String(value)}`));
+          const answer = () => {
+            if (o.drop?.('accepted', count, session)) return this.destroy(session);
+            callback();
+            if (o.drop?.('answered', count, session)) this.end(session);
+          };
           const done = (parsed: ParsedMail) => {
-            this.received.push({ envelope, raw, parsed, secure: session.secure, user: session.user as string | undefined });
+            this.received.push({ envelope, raw, parsed, secure: session.secure, user: session.user as string | undefined, mailOptions });
             for (const w of this.waiters.splice(0)) w();
           };
           if (o.parse === false) {
             done(undefined as unknown as ParsedMail);
-            callback();
+            answer();
           } else {
-            simpleParser(raw).then((parsed) => { done(parsed); callback(); }, (error: Error) => callback(error));
+            simpleParser(raw).then((parsed) => { done(parsed); answer(); }, (error: Error) => callback(error));
           }
         });
       },
@@ -162,9 +180,19 @@ export class SmtpSink {
     return this;
   }
 
+  private socketOf(session: SMTPServerSession): { destroy(): void; end(): void } | undefined {
+    const connections = (this.server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void; end(): void } }> }).connections;
+    for (const c of connections) if (c.session === session) return c._socket;
+    return undefined;
+  }
+
   private destroy(session: SMTPServerSession): void {
-    const connections = (this.server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections;
-    for (const c of connections) if (c.session === session) c._socket.destroy();
+    this.socketOf(session)?.destroy();
+  }
+
+  /** Closes after what was written has gone out (the 250 just sent). */
+  private end(session: SMTPServerSession): void {
+    this.socketOf(session)?.end();
   }
 
   get url(): string {
