@@ -84,6 +84,11 @@ const POOL_GAVE_UP = /maximum number of retries after connection was closed/i;
 /** A reply at the end of one of nodemailer's error messages: `Recipient command failed: 421 4.7.0 …`. */
 const TRAILING_REPLY = /(?:^|: )([45]\d\d)([ -][\s\S]*)?$/;
 
+/** The pool gave the message up, not a byte of it sent, because its connection closed first. */
+function gaveUpUnsent(e: NodemailerError): boolean {
+  return e instanceof Error && !e.responseCode && e.code === 'ECONNECTION' && POOL_GAVE_UP.test(e.message);
+}
+
 /** What the 'stream' plugin sees of nodemailer's mail object. */
 interface PluginMail {
   data: Record<string, unknown>;
@@ -227,9 +232,7 @@ export class SmtpTransport implements Transport {
 
   /** The pool gave the message up, unsent, because its connection closed with no reply from the server. */
   private closedSilentlyBeforeSending(error: unknown, closure: string | undefined): boolean {
-    const e = error as NodemailerError;
-    return e instanceof Error && !e.responseCode && e.code === 'ECONNECTION' && POOL_GAVE_UP.test(e.message)
-      && !(closure && TRAILING_REPLY.test(closure));
+    return gaveUpUnsent(error as NodemailerError) && !(closure && TRAILING_REPLY.test(closure));
   }
 
   private rejectedFrom(e: NodemailerError): RejectedRecipient {
@@ -252,9 +255,9 @@ export class SmtpTransport implements Transport {
   toTransportError(error: unknown, attempt: { closure?: string; written?: boolean } = {}): TransportError {
     let e = (error instanceof Error ? error : new Error(String(error))) as NodemailerError;
     let closedBeforeSending = false;
-    if (!e.responseCode && e.code === 'ECONNECTION' && POOL_GAVE_UP.test(e.message)) {
-      // The pool gave the message up without a byte of it sent (maxRequeues is 0); say so, with the
-      // server's reply when there was one.
+    if (gaveUpUnsent(e)) {
+      // maxRequeues is 0, so the pool's own words are "maximum number of retries"; say what
+      // happened instead, with the server's reply when there was one.
       closedBeforeSending = true;
       const reply = attempt.closure ? TRAILING_REPLY.exec(attempt.closure) : null;
       const detail = attempt.closure ? ` (${attempt.closure})` : '';
