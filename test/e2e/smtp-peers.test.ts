@@ -87,6 +87,7 @@ describe.each(PEER_FAMILIES)('SMTP against %s', (family) => {
     expect(error.responseCode).toBe(535);
     expect(isRetryableFailure(error)).toBe(false);
     expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toContain('Wr0ngPa55!');
+    await peer.settled();
     expect(peer.authFailures()).toBe(1);
     expect(peer.received).toHaveLength(0);
   });
@@ -98,6 +99,7 @@ describe.each(PEER_FAMILIES)('SMTP against %s', (family) => {
     expect(mail!.secure).toBe(true);
     const error = await failure(send(transport(peer, { tlsMode: 'implicit' })));
     expect(error.failure).toBe('tls');
+    await peer.settled();
     expect(peer.received).toHaveLength(1);
   });
 
@@ -105,6 +107,7 @@ describe.each(PEER_FAMILIES)('SMTP against %s', (family) => {
     const peer = await startPeer(family);
     const error = await failure(send(transport(peer, { tlsMode: 'starttls' })));
     expect(error.failure).toBe('tls');
+    await peer.settled();
     expect(peer.received).toHaveLength(0);
   });
 
@@ -130,6 +133,7 @@ describe.each(PEER_FAMILIES)('SMTP against %s', (family) => {
     expect(error.failure).toBe('envelope');
     expect(error.rejected?.map((r) => r.replyCode)).toEqual([451, 451]);
     expect(isRetryableFailure(error)).toBe(true);
+    await peer.settled();
     expect(peer.received).toHaveLength(0);
   });
 

@@ -47,6 +47,8 @@ async function flush(t: SmtpTransport, peer: SmtpPeer, expected: number): Promis
   const last = await compose('flush');
   await t.send(last);
   await peer.waitFor(expected);
+  await peer.settled();
+  expect(peer.received).toHaveLength(expected);
   expect(peer.copies(last.messageId)).toBe(1);
 }
 
@@ -79,6 +81,8 @@ describe.each(PEER_FAMILIES)('pooled SMTP faults against %s', (family) => {
     expect(retried.map((e) => [e.failure, e.responseCode])).toEqual([['rate-limit', 421]]);
     expect(result.attempts!.map((a) => a.ok)).toEqual([false, true]);
     await peer.waitFor(3);
+    await peer.settled();
+    expect(peer.received).toHaveLength(3);
     for (const mail of [first, second, third]) expect(peer.copies(mail.messageId)).toBe(1);
     expect(peer.connections()).toBe(3);
   });

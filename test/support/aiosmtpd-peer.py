@@ -2,9 +2,10 @@
 
 Started by aiosmtpd-peer.ts as `python3 aiosmtpd-peer.py '<json configuration>'`. Listens on a free
 loopback port and writes one JSON object a line to stdout: {"event": "listening", "port": N} first,
-then {"event": "connection"} for each connection and {"event": "message", ...} for each message it
-keeps (raw bytes in base64, envelope, MAIL FROM parameters, TLS, authenticated user). It runs until
-stdin closes or it is terminated.
+then {"event": "connection"} for each connection, {"event": "message", ...} for each message it
+keeps (raw bytes in base64, envelope, MAIL FROM parameters, TLS, authenticated user) and
+{"event": "auth-failure"} for each refused login. A line "sync" on stdin is answered with
+{"event": "sync"}. It runs until stdin closes or it is terminated.
 
 Configuration (every key optional):
   tls          "none" | "starttls" | "implicit"; cert and key are PEM file paths for the last two
@@ -191,10 +192,16 @@ async def main():
     loop = asyncio.get_running_loop()
     server = await loop.create_server(factory, "127.0.0.1", 0, ssl=context if tls == "implicit" else None)
     emit({"event": "listening", "port": server.sockets[0].getsockname()[1]})
-    # stdin closing (the test process went away) ends the server too.
+    # A "sync" line on stdin is answered once every event before it has been written, so the
+    # test can wait for what the server saw; stdin closing (the test is done) ends the server.
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    await reader.read()
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        if line.strip() == b"sync":
+            emit({"event": "sync"})
     server.close()
 
 

@@ -66,7 +66,12 @@ interface MessageEvent {
   raw: string;
 }
 
-type PeerEvent = { event: 'listening'; port: number } | { event: 'connection'; id: number } | { event: 'auth-failure' } | MessageEvent;
+type PeerEvent =
+  | { event: 'listening'; port: number }
+  | { event: 'connection'; id: number }
+  | { event: 'auth-failure' }
+  | { event: 'sync' }
+  | MessageEvent;
 
 let python: string | undefined;
 
@@ -108,6 +113,7 @@ export class AiosmtpdPeer {
   private exited = false;
   private pending = Promise.resolve();
   private waiters: Array<() => void> = [];
+  private syncs: Array<() => void> = [];
 
   constructor(private readonly options: AiosmtpdOptions = {}) {}
 
@@ -146,6 +152,7 @@ export class AiosmtpdPeer {
   private record(event: PeerEvent): void {
     if (event.event === 'connection') this.connections += 1;
     else if (event.event === 'auth-failure') this.authFailures += 1;
+    else if (event.event === 'sync') this.syncs.shift()?.();
     else if (event.event === 'message') {
       // Parsed in arrival order, so `received` keeps the order the server kept them in.
       this.pending = this.pending.then(async () => {
@@ -163,6 +170,19 @@ export class AiosmtpdPeer {
         for (const w of this.waiters.splice(0)) w();
       });
     }
+  }
+
+  /**
+   * Resolves once everything the server saw until now is in `received`, `connections` and
+   * `authFailures`: its reports travel on a pipe, apart from the SMTP replies the client reads.
+   */
+  async sync(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) throw new Error(`aiosmtpd is not running. ${this.stderr.trim()}`);
+    const answered = new Promise<void>((resolve) => this.syncs.push(resolve));
+    child.stdin.write('sync\n');
+    await answered;
+    await this.pending;
   }
 
   /** Resolves when `count` messages have been kept, or rejects after `timeout` ms. */

@@ -31,6 +31,11 @@ export interface SmtpPeer {
   connections(): number;
   authFailures(): number;
   waitFor(count: number): Promise<readonly PeerMail[]>;
+  /**
+   * Resolves once what the server saw until now is counted. aiosmtpd reports over a pipe, which
+   * may lag behind the SMTP replies; smtp-server records a message before it answers.
+   */
+  settled(): Promise<void>;
   /** How many copies of the message with this Message-ID the server kept. */
   copies(messageId: string): number;
 }
@@ -110,6 +115,7 @@ export async function startPeer(family: PeerFamily, options: PeerOptions = {}): 
       connections: () => peer.connections,
       authFailures: () => peer.authFailures,
       waitFor: (count) => peer.waitFor(count),
+      settled: () => peer.sync(),
       copies: (messageId) => copiesOf(peer.received, messageId),
     };
   }
@@ -122,6 +128,7 @@ export async function startPeer(family: PeerFamily, options: PeerOptions = {}): 
     connections: () => sink.connections.length,
     authFailures: () => sink.authFailures,
     waitFor: (count) => sink.waitFor(count),
+    settled: async () => undefined,
     copies: (messageId) => copiesOf(sink.received, messageId),
   };
 }
