@@ -13,11 +13,15 @@ export const PATH_MAX_OCTETS = 256;
 
 // RFC 5322 atext, plus any non-ASCII character but the C1 controls (RFC 6532 lets UTF-8 stand where atext does).
 const ATEXT = /[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u00a0-\u{10ffff}]/u;
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u00a0-\u{10ffff}]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u00a0-\u{10ffff}]+)*$/u;
 // RFC 5322 quoted-string without folding, not empty: printable ASCII but " and \, UTF-8, or a quoted pair.
 const QUOTED = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u00a0-\u{10ffff}]|\\[\x20-\x7e])+"$/u;
 // RFC 5321 sub-domain (letters, digits, hyphens inside), with the underscore that DNS names use.
 const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
 const NON_ASCII = /[^\x00-\x7f]/;
+const PUNYCODE = /(?:^|\.)xn--/i;
+// LDH labels of at most 63 characters, none of them claiming to be punycode.
+const PLAIN_DOMAIN = /^(?!xn--)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.(?!xn--)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/i;
 const SHOWN_MAX = 60;
 
 function octets(text: string): number {
@@ -37,8 +41,10 @@ function localPartProblem(local: string): string | undefined {
     if (local.startsWith('.')) return 'has a local part that starts with a dot';
     if (local.endsWith('.')) return 'has a local part that ends with a dot';
     if (local.includes('..')) return 'has two dots in a row in its local part (allowed only when the local part is quoted)';
-    const stray = [...local].find((c) => c !== '.' && !ATEXT.test(c));
-    if (stray !== undefined) return `has ${describeCharacter(stray)} in its local part, which only a quoted local part may hold`;
+    if (!DOT_ATOM.test(local)) {
+      const stray = [...local].find((c) => c !== '.' && !ATEXT.test(c)) ?? '.';
+      return `has ${describeCharacter(stray)} in its local part, which only a quoted local part may hold`;
+    }
   }
   const size = octets(local);
   if (size > LOCAL_PART_MAX_OCTETS) return `has a local part of ${size} octets; RFC 5321 §4.5.3.1.1 allows at most ${LOCAL_PART_MAX_OCTETS}`;
@@ -47,12 +53,15 @@ function localPartProblem(local: string): string | undefined {
 
 /** The domain as DNS sees it (punycode for an IDN), or a problem. */
 function domainProblem(domain: string): { ascii: string } | { problem: string } {
+  // The usual case, a plain ASCII domain within every limit, in one test.
+  if (domain.length <= DOMAIN_MAX_OCTETS && PLAIN_DOMAIN.test(domain)) return { ascii: domain };
   if (domain.startsWith('[')) return { problem: 'has an address literal for a domain ([…]), which is not accepted' };
   if (domain.startsWith('.') || domain.endsWith('.') || domain.includes('..')) return { problem: 'has a malformed domain (an empty label)' };
-  // Also for an ASCII domain: a label that claims to be punycode (`xn--…`) must decode.
-  const ascii = domainToASCII(domain);
-  if (!ascii) return { problem: 'has a domain that is not a valid internationalized domain name' };
   const idn = NON_ASCII.test(domain);
+  // An IDN, or an ASCII label that claims to be punycode (`xn--…`) and must decode; a plain ASCII
+  // domain, the usual case, skips the conversion.
+  const ascii = idn || PUNYCODE.test(domain) ? domainToASCII(domain) : domain;
+  if (!ascii) return { problem: 'has a domain that is not a valid internationalized domain name' };
   for (const label of ascii.split('.')) {
     if (label.length > LABEL_MAX_OCTETS) {
       return { problem: `has a domain label of ${label.length} octets${idn ? ' (in punycode)' : ''}; RFC 1035 allows at most ${LABEL_MAX_OCTETS}` };

@@ -54,10 +54,13 @@ export interface FoldOptions {
  * non-ASCII character is written as RFC 2047 encoded words, which split anywhere, so it always folds.
  */
 export function checkFoldable(value: string, field: string, options: FoldOptions = {}): void {
-  if (NON_ASCII.test(value)) return;
+  // Short enough for one line whatever it holds (a quoted value at most doubles), or encoded words.
+  const before = options.before ?? '';
+  const after = options.after ?? '';
+  if (before.length + after.length + value.length * (options.quoted ? 2 : 1) <= HEADER_LINE_MAX_OCTETS || NON_ASCII.test(value)) return;
   const written = options.quoted ? value.replace(/(["\\])/g, '\\$1') : value;
   let longest = 0;
-  for (const run of `${options.before ?? ''}${written}${options.after ?? ''}`.match(UNBREAKABLE) ?? []) longest = Math.max(longest, run.length);
+  for (const run of `${before}${written}${after}`.match(UNBREAKABLE) ?? []) longest = Math.max(longest, run.length);
   if (longest > HEADER_LINE_MAX_OCTETS) {
     throw new InvalidMailError(
       `${field} has ${longest} octets without white space where the header could be folded; RFC 5322 §2.1.1 limits a header line to ${HEADER_LINE_MAX_OCTETS} octets, so nothing was sent.`,
