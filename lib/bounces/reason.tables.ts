@@ -158,18 +158,21 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
   ['mailboxfull', [
     'mailbox (?:is )?full', 'mailbox exceeds', 'mail ?box (?:is )?(?:over|exceeded)', 'full mailbox', 'mailfolder is full',
     'over (?:the )?(?:allowed )?quota', 'over (?:disk )?quota', 'quota (?:exceeded|violation|usage exceeded)',
-    '\\bexceed(?:ed|ing|s)? (?:the |their |its |his )?(?:mailbox |storage |disk ?space |disk )?(?:quota|limit)',
+    // A limit the message (or its size) exceeds is a size limit, not the mailbox's: see emailtoolarge.
+    '(?<!\\bmessage |\\bmessage size |\\bmail size |\\bdata )\\bexceed(?:ed|ing|s)? (?:the |their |its |his )?(?:mailbox |storage |disk ?space |disk )?(?:quota|limit)',
     'exceeded storage allocation', 'insufficient (?:disk|system) (?:space|storage)', 'not (?:enough|sufficient) (?:disk |storage )?space',
     'does not have enough space', 'disc quota', 'diskspace quota', 'no space left on device',
     '\\buser(?:disk|domaindisk|\'?s)? (?:space|quota) ', 'space has been used up', 'mailbox size limit exceeded',
     'mail file size exceeds the maximum', 'recipient reached disk quota', 'would exceed (?:the )?maximum allowed storage',
-    'too much mail data', 'too many messages on the server', 'bo[iî]te (?:du destinataire )?pleine', 'mailbox has exceeded',
+    'too many messages on the server', 'bo[iî]te (?:du destinataire )?pleine', 'mailbox has exceeded',
     'postfach voll', 'casella piena', 'buz[oó]n lleno', 'account disabled temporarly for exceeding receiving limits',
     'quota exceeded', 'domaindisk quota', 'userdisk quota', 'mailbox over quota', 'user over quota', 'is over quota',
   ].join('|')],
+  // "552 Too much mail data" is RFC 5321's own wording for a message over the size limit (§4.5.3.1.10).
   ['emailtoolarge', [
-    'message (?:is )?too (?:big|large)', 'message size exceeds', 'message length exceeds', 'message file too big',
-    'size (?:limit|exceeds)', 'exceeds? (?:the )?(?:maximum |max )?(?:inbound |allowed )?message size',
+    'message (?:is )?too (?:big|large)', 'message size exceeds', 'message length exceeds', 'message file too big', 'too much mail data',
+    'size (?:limit|exceeds)', 'exceed(?:s|ed)? (?:the )?(?:maximum |max )?(?:inbound |allowed )?message size',
+    'message exceeds (?:the )?(?:maximum |max |fixed |allowed |permitted )*(?:message )?size', 'message exceeds (?:the |a )?(?:size )?limit\\b', 'size of (?:the |your |this )?(?:e-?mail|message) exceeds',
     'max(?:imum)? message size', 'line limit exceeded', 'message header size exceeds limit', 'taille limite du message',
     'mail size exceeds', 'message exceeds the size limit', 'too large for this ',
   ].join('|')],

@@ -16,7 +16,8 @@ import { entriesToSuppress, suppressedRejection } from '../suppression/suppressi
 import type { SuppressionSource, SuppressionStore } from '../suppression/suppression.types.js';
 import type { RenderedMail, RenderOptions } from '../templates/template-renderer.types.js';
 import { mapWithConcurrency } from '../transports/http/concurrency.js';
-import { assertSafeMail, composeMail } from '../transports/mail.compose.js';
+import { composeMail } from '../transports/mail.compose.js';
+import { assertSafeMail } from '../transports/mail.check.js';
 import { DEFAULT_SEND_CONCURRENCY, sendThrough } from '../transports/transport-batch.js';
 import { failedAttempt, normalizeTransportFailure } from '../transports/transport-failure.js';
 import { limitedTransport } from '../retry/rate-limited.transport.js';

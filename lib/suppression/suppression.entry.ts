@@ -1,5 +1,6 @@
 import { BOUNCE_REASONS, type Classification } from '../core/classification.types.js';
 import { InvalidMailError } from '../errors/mailer.error.js';
+import { addressProblem, showAddress } from '../transports/mail-address.rules.js';
 import { isUsableAddress, normalizeAddress } from './suppression.address.js';
 import {
   SUPPRESSION_SOURCES,
@@ -51,8 +52,11 @@ export function prepareRecord(input: SuppressionInput, now: number): Suppression
   if (typeof input.address !== 'string') throw new InvalidMailError('Suppression entry: address must be a string.', 'address');
   const address = normalizeAddress(input.address);
   if (!isUsableAddress(address)) {
-    throw new InvalidMailError(`Suppression entry: "${input.address}" is not an e-mail address.`, 'address');
+    throw new InvalidMailError(`Suppression entry: "${showAddress(input.address)}" is not an e-mail address.`, 'address');
   }
+  // The rules a mail's recipients must pass: an address no mail can be sent to has no place here.
+  const problem = addressProblem(address);
+  if (problem) throw new InvalidMailError(`Suppression entry: "${showAddress(input.address)}" ${problem}.`, 'address');
   if (!isSuppressionReason(input.reason)) {
     throw new InvalidMailError(`Suppression entry: unknown reason "${String(input.reason)}".`, 'reason');
   }

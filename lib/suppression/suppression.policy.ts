@@ -3,6 +3,7 @@ import type { RejectedRecipient } from '../core/send-result.types.js';
 import { buildClassification, isHardBounce } from '../bounces/reason.classifier.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
 import { checkOptions, type OptionShape } from '../errors/option.checker.js';
+import { addressProblem } from '../transports/mail-address.rules.js';
 import { normalizeAddress } from './suppression.address.js';
 import { MAX_DETAIL_LENGTH, isSuppressionReason } from './suppression.entry.js';
 import type {
@@ -143,9 +144,10 @@ export interface ClassifiedRecipient {
 }
 
 /**
- * The entries a batch of outcomes calls for, by the policy: one per item that names a recipient,
- * has a classification, and passes `shouldSuppress()`. Each entry is dated by the item's
- * `timestamp`, else by `options.at`, else now. Hand the result to `store.addMany()`.
+ * The entries a batch of outcomes calls for, by the policy: one per item that names a recipient
+ * (an address mail can be sent to), has a classification, and passes `shouldSuppress()`. Each
+ * entry is dated by the item's `timestamp`, else by `options.at`, else now. Hand the result to
+ * `store.addMany()`.
  */
 export function entriesToSuppress(
   items: readonly ClassifiedRecipient[],
@@ -158,7 +160,9 @@ export function entriesToSuppress(
     const c = item.classification;
     if (!c || !shouldSuppress(c, options.policy)) continue;
     const address = item.address ?? item.recipient ?? c.recipient;
-    if (!address) continue;
+    // A report may name an address no mail can be sent to (a mangled one in a bounce, say): it
+    // needs no entry, and the store would refuse it along with the rest of the batch.
+    if (!address || addressProblem(normalizeAddress(address)) !== undefined) continue;
     const at = item.timestamp instanceof Date && Number.isFinite(item.timestamp.getTime()) ? item.timestamp : now;
     out.push(entryFromClassification(address, c, source, { ...options, at }));
   }

@@ -7,8 +7,14 @@ import type {
   AddressInput, AddressListInput, Attachment, AttachmentInput, ListUnsubscribe, Mail, MailAddress, OutgoingMail,
 } from '../core/mail.types.js';
 import { InvalidMailError } from '../errors/mailer.error.js';
-import { assertCalendarEvent, resolveCalendarEvent } from './calendar/calendar.event.js';
-import { assertDkimSignatures, resolveMailDkim } from './dkim/dkim.options.js';
+import { resolveCalendarEvent } from './calendar/calendar.event.js';
+import { resolveMailDkim } from './dkim/dkim.options.js';
+import { checkAddress } from './mail-address.rules.js';
+import { checkControlFree } from './mail-header.rules.js';
+import { assertHeaderFields, checkAttachmentHeaders, checkUnsubscribeTarget } from './mail.check.js';
+
+// Callers check the composed mail again with it once listeners have had their say.
+export { assertSafeMail } from './mail.check.js';
 
 /** Values applied to every mail that does not set them. */
 export interface MailDefaults {
@@ -27,32 +33,10 @@ export interface AttachmentPolicy {
   urlTimeout?: number;
 }
 
-const CRLF = /[\r\n]/;
-// RFC 5322 field names: printable US-ASCII except colon.
-const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
-// Local part and domain: no spaces, no control characters, one @ with something on both sides.
-const ADDRESS = /^[^\s@\x00-\x1f\x7f<>()[\]\\,;:"]+@[^\s@\x00-\x1f\x7f<>()[\]\\,;:"]+$/u;
-const QUOTED_LOCAL_ADDRESS = /^"[^"\r\n]+"@[^\s@\x00-\x1f\x7f<>()[\]\\,;:"]+$/u;
-
-function refuseLineBreak(value: string | undefined, field: string): void {
-  if (value !== undefined && CRLF.test(value)) {
-    throw new InvalidMailError(`${field} contains a line break; header injection is refused and nothing was sent.`, field);
-  }
-}
-
-function checkAddress(address: string, field: string): void {
-  if (!ADDRESS.test(address) && !QUOTED_LOCAL_ADDRESS.test(address)) {
-    throw new InvalidMailError(`${field}: "${address}" is not a valid e-mail address.`, field);
-  }
-  const domain = address.slice(address.lastIndexOf('@') + 1);
-  if (domain.startsWith('.') || domain.endsWith('.') || domain.includes('..')) {
-    throw new InvalidMailError(`${field}: "${address}" has a malformed domain.`, field);
-  }
-}
-
-// The common shapes, `a@b.example` and `Name <a@b.example>`, skip the full RFC 5322 parser.
-const SIMPLE_ADDRESS = /^\s*([^\s@<>"(),;:\\]+@[^\s@<>"(),;:\\]+)\s*$/u;
-const SIMPLE_NAMED = /^\s*([^<>"(),;:\\@]*?)\s*<([^\s@<>"(),;:\\]+@[^\s@<>"(),;:\\]+)>\s*$/u;
+// The common shapes, `a@b.example` and `Name <a@b.example>`, skip the full RFC 5322 parser, and so
+// does a quoted local part (`"a..b"@example.com`), whose quotes that parser would drop.
+const SIMPLE_ADDRESS = /^\s*((?:[^\s@<>"(),;:\\]+|"(?:[^"\\]|\\.)*")@[^\s@<>"(),;:\\]+)\s*$/u;
+const SIMPLE_NAMED = /^\s*([^<>"(),;:\\@]*?)\s*<((?:[^\s@<>"(),;:\\]+|"(?:[^"\\]|\\.)*")@[^\s@<>"(),;:\\]+)>\s*$/u;
 
 function parseAddressString(item: string, field: string, out: MailAddress[]): void {
   const simple = SIMPLE_ADDRESS.exec(item);
@@ -84,11 +68,13 @@ function parseAddresses(input: AddressListInput | undefined, field: string): Mai
   const out: MailAddress[] = [];
   for (const item of list) {
     if (typeof item === 'string') {
-      refuseLineBreak(item, field);
+      // Before parsing: the parser would read a line break as a separator and keep what follows.
+      checkControlFree(item, field);
       parseAddressString(item, field, out);
     } else if (item && typeof item === 'object' && typeof item.address === 'string') {
-      refuseLineBreak(item.address, field);
-      refuseLineBreak(item.name, `${field} name`);
+      // Before trimming, which would hide a trailing line break.
+      checkControlFree(item.address, field);
+      if (item.name !== undefined) checkControlFree(item.name, `${field} name`);
       checkAddress(item.address.trim(), field);
       out.push(item.name ? { name: item.name, address: item.address.trim() } : { address: item.address.trim() });
     } else {
@@ -103,13 +89,15 @@ function listUnsubscribeHeaders(value: string | ListUnsubscribe): Record<string,
   const targets: string[] = [];
   const urls = spec.url === undefined ? [] : Array.isArray(spec.url) ? spec.url : [spec.url];
   const mailtos = spec.mailto === undefined ? [] : Array.isArray(spec.mailto) ? spec.mailto : [spec.mailto];
-  for (const m of mailtos) targets.push(m.startsWith('mailto:') ? m : `mailto:${m}`);
-  for (const u of urls) targets.push(u);
-  if (!targets.length) throw new InvalidMailError('listUnsubscribe needs a url or a mailto target.', 'listUnsubscribe');
-  for (const t of targets) {
-    refuseLineBreak(t, 'listUnsubscribe');
-    if (/[<>\s]/.test(t)) throw new InvalidMailError(`listUnsubscribe: "${t}" may not contain spaces or angle brackets.`, 'listUnsubscribe');
+  for (const m of mailtos) {
+    checkUnsubscribeTarget(m, 'listUnsubscribe.mailto');
+    targets.push(m.startsWith('mailto:') ? m : `mailto:${m}`);
   }
+  for (const u of urls) {
+    checkUnsubscribeTarget(u, 'listUnsubscribe.url');
+    targets.push(u);
+  }
+  if (!targets.length) throw new InvalidMailError('listUnsubscribe needs a url or a mailto target.', 'listUnsubscribe');
   const headers: Record<string, string> = { 'List-Unsubscribe': targets.map((t) => `<${t}>`).join(', ') };
   if (spec.oneClick) {
     if (!urls.some((u) => u.startsWith('https://'))) {
@@ -163,14 +151,6 @@ async function readAllowedPath(path: string, field: string, policy: AttachmentPo
 
 async function resolveAttachment(input: AttachmentInput, index: number, policy: AttachmentPolicy): Promise<Attachment> {
   const field = `attachments[${index}]`;
-  if (!input || typeof input !== 'object') throw new InvalidMailError(`${field} must be an object.`, field);
-  refuseLineBreak(input.filename, `${field}.filename`);
-  refuseLineBreak(input.contentType, `${field}.contentType`);
-  refuseLineBreak(input.cid, `${field}.cid`);
-  for (const [k, v] of Object.entries(input.headers ?? {})) {
-    if (!HEADER_NAME.test(k)) throw new InvalidMailError(`${field}.headers: "${k}" is not a valid header name.`, field);
-    refuseLineBreak(String(v), `${field}.headers.${k}`);
-  }
   let content = input.content;
   let filename = input.filename;
   if (content === undefined) {
@@ -194,15 +174,23 @@ async function resolveAttachment(input: AttachmentInput, index: number, policy: 
   };
 }
 
+/** A record of strings as given, or nothing; anything else (a string would spread into its characters) is refused. */
+function objectOf(value: unknown, field: string): Record<string, string> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidMailError(`${field} must be an object of strings.`, field);
+  return value as Record<string, string>;
+}
+
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1) || 'localhost';
 }
 
 /**
- * Applies defaults, parses addresses, resolves attachments and the calendar event, and reads and
- * checks the mail's own DKIM keys. Call `assertSafeMail()` on the result (after any listener has had
- * its say) before handing it to a transport: together they refuse every bad header value with
- * InvalidMailError before anything is sent.
+ * Applies defaults, parses addresses, resolves attachments and the calendar event, reads and
+ * checks the mail's own DKIM keys, and checks every header field of the result (assertHeaderFields).
+ * Call `assertSafeMail()` on the result (after any listener has had its say) before handing it to a
+ * transport: it runs the same field checks again, so a bad header value is an InvalidMailError
+ * before anything is sent, whoever put it there.
  */
 export async function composeMail(
   mail: Mail,
@@ -220,10 +208,11 @@ export async function composeMail(
   const replyTo = parseAddresses(mail.replyTo ?? defaults.replyTo, 'replyTo');
 
   const subject = mail.subject ?? rendered.subject ?? '';
-  const headers: Record<string, string> = { ...defaults.headers, ...mail.headers };
+  const headers: Record<string, string> = { ...objectOf(defaults.headers, 'defaults.headers'), ...objectOf(mail.headers, 'headers') };
   if (mail.listUnsubscribe !== undefined) Object.assign(headers, listUnsubscribeHeaders(mail.listUnsubscribe));
+  if (mail.tags !== undefined && !Array.isArray(mail.tags)) throw new InvalidMailError('tags must be a list of strings.', 'tags');
+  if (mail.attachments !== undefined && !Array.isArray(mail.attachments)) throw new InvalidMailError('attachments must be a list.', 'attachments');
 
-  const attachments = await Promise.all((mail.attachments ?? []).map((a, i) => resolveAttachment(a, i, policy)));
   const messageId = mail.messageId ?? `<${randomUUID()}@${domainOf(from.address)}>`;
   const envelope = {
     from: mail.envelope?.from ?? from.address,
@@ -239,60 +228,22 @@ export async function composeMail(
     subject,
     text: mail.text ?? rendered.text,
     html: mail.html ?? rendered.html,
-    attachments,
+    attachments: [],
     headers,
     tags: mail.tags ? [...mail.tags] : [],
-    metadata: { ...mail.metadata },
+    metadata: { ...objectOf(mail.metadata, 'metadata') },
     priority: mail.priority,
     envelope,
     template: mail.template,
   };
+  // Every header field known so far, and every attachment's, before a file, URL or stream is read:
+  // a mail refused for a header is refused without that work.
+  assertHeaderFields(out);
+  const inputs = mail.attachments ?? [];
+  inputs.forEach((a, i) => checkAttachmentHeaders(a, `attachments[${i}]`));
+  out.attachments = await Promise.all(inputs.map((a, i) => resolveAttachment(a, i, policy)));
   if (mail.icalEvent !== undefined) out.icalEvent = await resolveCalendarEvent(mail.icalEvent, (path) => readAllowedPath(path, 'icalEvent', policy));
   if (mail.dkim !== undefined) out.dkim = await resolveMailDkim(mail.dkim);
+  assertHeaderFields(out);
   return out;
-}
-
-const PRIORITIES = new Set(['high', 'normal', 'low']);
-
-/**
- * Checks an outgoing mail again (listeners may have changed it): every header value free of CR/LF,
- * the calendar event and the DKIM signatures still well-formed.
- */
-export function assertSafeMail(mail: OutgoingMail): void {
-  refuseLineBreak(mail.subject, 'subject');
-  refuseLineBreak(mail.messageId, 'messageId');
-  if (!/^<[^<>\s]+@[^<>\s]+>$/.test(mail.messageId)) {
-    throw new InvalidMailError(`messageId must look like <id@domain>, got "${mail.messageId}".`, 'messageId');
-  }
-  const groups: Array<[string, MailAddress[]]> = [['from', [mail.from]], ['to', mail.to], ['cc', mail.cc], ['bcc', mail.bcc], ['replyTo', mail.replyTo]];
-  for (const [field, list] of groups) {
-    for (const a of list) {
-      refuseLineBreak(a.address, field);
-      refuseLineBreak(a.name, `${field} name`);
-      checkAddress(a.address, field);
-    }
-  }
-  if (!mail.envelope.to.length) throw new InvalidMailError('the mail has no recipients left.', 'to');
-  for (const a of [mail.envelope.from, ...mail.envelope.to]) {
-    refuseLineBreak(a, 'envelope');
-    checkAddress(a, 'envelope');
-  }
-  for (const [k, v] of Object.entries(mail.headers)) {
-    if (!HEADER_NAME.test(k)) throw new InvalidMailError(`headers: "${k}" is not a valid header name.`, 'headers');
-    if (typeof v !== 'string') throw new InvalidMailError(`headers.${k} must be a string.`, 'headers');
-    refuseLineBreak(v, `headers.${k}`);
-  }
-  for (const t of mail.tags) refuseLineBreak(t, 'tags');
-  for (const [k, v] of Object.entries(mail.metadata)) {
-    if (!HEADER_NAME.test(k)) throw new InvalidMailError(`metadata: "${k}" is not a valid key.`, 'metadata');
-    refuseLineBreak(String(v), `metadata.${k}`);
-  }
-  if (mail.priority !== undefined && !PRIORITIES.has(mail.priority)) {
-    throw new InvalidMailError(`priority must be high, normal or low, got ${JSON.stringify(mail.priority)}.`, 'priority');
-  }
-  assertCalendarEvent(mail.icalEvent);
-  assertDkimSignatures(mail.dkim);
-  if (mail.text === undefined && mail.html === undefined && !mail.attachments.length && !mail.icalEvent) {
-    throw new InvalidMailError('the mail has no content: give text, html, a template, attachments or an icalEvent.', 'text');
-  }
 }

@@ -116,17 +116,17 @@ describe('calendar invites over SMTP', () => {
 });
 
 describe('calendar invites are checked before anything is sent', () => {
-  const refused = async (mail: Partial<Mail>, pattern: RegExp, policy?: AttachmentPolicy) => {
+  const refused = async (mail: Partial<Mail>, pattern: RegExp, policy?: AttachmentPolicy, field = 'icalEvent') => {
     const error = await compose(mail, policy).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidMailError);
-    expect((error as InvalidMailError).field).toBe('icalEvent');
+    expect((error as InvalidMailError).field).toBe(field);
     expect((error as Error).message).toMatch(pattern);
   };
 
   it('an unknown method', () => refused({ icalEvent: { method: 'INVITE' as 'REQUEST', content: invite() } }, /"INVITE"; use one of PUBLISH, REQUEST, REPLY/));
   it('a method that contradicts the content', () => refused({ icalEvent: { method: 'CANCEL', content: invite('REQUEST') } }, /method is CANCEL but the content says METHOD:REQUEST/));
   it('CR/LF in the method', () => refused({ icalEvent: { method: 'REQUEST\r\nBcc: x@evil.example' as 'REQUEST', content: invite() } }, /control characters/));
-  it('CR/LF in the filename', () => refused({ icalEvent: { filename: 'a.ics\r\nContent-Type: text/html', content: invite() } }, /filename contains a line break/));
+  it('CR/LF in the filename', () => refused({ icalEvent: { filename: 'a.ics\r\nContent-Type: text/html', content: invite() } }, /filename contains a line break/, undefined, 'icalEvent.filename'));
   it('content that is no iCalendar object', () => refused({ icalEvent: { content: '<html>not a calendar</html>' } }, /not an iCalendar object/));
   it('content that is not UTF-8', () => refused({ icalEvent: { content: Buffer.concat([Buffer.from('BEGIN:VCALENDAR\r\nSUMMARY:'), Buffer.from([0xff, 0xfe]), Buffer.from('\r\nEND:VCALENDAR\r\n')]) } }, /not UTF-8/));
   it('a file path while allowFilePaths is off, naming the option', () => refused({ icalEvent: { path: '/etc/hostname' } }, /attachments: \{ allowFilePaths: true \}/));

@@ -1,5 +1,6 @@
 import type { CalendarEvent, CalendarEventInput, CalendarMethod } from '../../core/mail.types.js';
 import { InvalidMailError } from '../../errors/mailer.error.js';
+import { checkHeaderText } from '../mail-header.rules.js';
 
 /** The iTIP methods of RFC 5546. */
 export const CALENDAR_METHODS: readonly CalendarMethod[] = ['PUBLISH', 'REQUEST', 'REPLY', 'ADD', 'CANCEL', 'REFRESH', 'COUNTER', 'DECLINECOUNTER'];
@@ -7,7 +8,7 @@ export const DEFAULT_CALENDAR_FILENAME = 'invite.ics';
 
 const KNOWN_KEYS = ['method', 'filename', 'content', 'encoding', 'path'];
 const FIELD = 'icalEvent';
-// Control characters would break the Content-Type or Content-Disposition header they end up in.
+// Control characters would break the Content-Type header the method ends up in.
 const CONTROL = /[\x00-\x1f\x7f]/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -33,7 +34,8 @@ function contentMethod(text: string): string | undefined {
 function checkFilename(value: unknown): string {
   if (value === undefined) return DEFAULT_CALENDAR_FILENAME;
   if (typeof value !== 'string' || value.trim() === '') fail('filename must be a non-empty string.');
-  if (CONTROL.test(value)) fail('filename contains a line break or control character; header injection is refused and nothing was sent.');
+  // Written like an attachment's name: the same rules as every other header field.
+  checkHeaderText(value, `${FIELD}.filename`, { before: ' name="', after: '"', quoted: true });
   return value;
 }
 

@@ -138,6 +138,53 @@ describe('classifySmtpReply', () => {
   });
 });
 
+describe('message size against mailbox quota', () => {
+  // RFC 3463: 5.2.2 mailbox full, 5.2.3 message length exceeds administrative limit, 5.3.4 message
+  // too big for system. RFC 5321 §4.5.3.1.10 answers an oversized message with "552 Too much mail
+  // data", and RFC 1870 (SIZE) with 552 as well: a 552 alone does not say which.
+  it.each([
+    [552, 'Too much mail data'],
+    [552, 'Error: too much mail data'],
+    [552, '5.3.4 Too much mail data'],
+    [552, '5.3.4 Message size exceeds fixed maximum message size'],
+    [552, '5.3.4 Message size exceeds fixed limit'],
+    [554, '5.3.4 Message too big for system'],
+    [552, '5.2.3 Message size exceeds maximum value'],
+    [552, "5.2.3 Your message exceeded Google's message size limits."],
+    [550, '5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient'],
+    [552, 'Message size exceeds maximum permitted'],
+    [552, 'message size exceeds limit'],
+    [552, 'Message exceeds maximum fixed size'],
+    [552, 'Message exceeds the size limit'],
+    [552, '5.2.0 Message rejected: the message exceeds the limit'],
+    [552, 'The size of the message exceeds the limit of this server'],
+    [552, 'Error: message file too big'],
+    [452, '4.3.4 Message size exceeds fixed limit'],
+  ])('%s %s → emailtoolarge', (code, text) => {
+    const c = classifySmtpReply(code, text, 'a@b.test', 'DATA');
+    expect(c.reason).toBe('emailtoolarge');
+    expect(c.bounce).toBe('soft');
+    expect(c.action).toBe(code >= 500 ? 'none' : 'retry');
+  });
+
+  it.each([
+    [552, '5.2.2 Mailbox full'],
+    [552, '5.2.2 <a@b.test> Quota exceeded (mailbox for user is full)'],
+    [552, '5.2.2 user is over quota'],
+    [552, 'over quota'],
+    [552, 'Requested mail action aborted: exceeded storage allocation'],
+    [552, 'Mailbox size limit exceeded'],
+    [552, 'User has exceeded the quota'],
+    [452, '4.2.2 The email account that you tried to reach is over quota.'],
+    // A 5.2.2 status names the mailbox whatever the words: some providers say "too much mail data" for a full box.
+    [552, '5.2.2 Too much mail data'],
+  ])('%s %s stays mailboxfull', (code, text) => {
+    const c = classifySmtpReply(code, text, 'a@b.test', 'RCPT');
+    expect(c.reason).toBe('mailboxfull');
+    expect(c.bounce).toBe('soft');
+  });
+});
+
 describe('classifyStatus', () => {
   it.each([
     ['5.1.1', 'userunknown', 'hard'],

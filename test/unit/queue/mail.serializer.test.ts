@@ -175,3 +175,14 @@ describe('fromDomain', () => {
     expect(fromDomain(from)).toBe(domain);
   });
 });
+
+describe('a job read back from the queue', () => {
+  it('is checked like any mail: a job changed in Redis cannot carry a header injection or an over-long address', async () => {
+    const data = JSON.parse(JSON.stringify(await serializeMail({ to: 'ada@example.org', attachments: [{ filename: 'a.txt', content: 'x' }] })));
+    data.attachments[0].contentDisposition = 'attachment\r\nBcc: victim@example.net';
+    await expect(compose(deserializeMail(data))).rejects.toMatchObject({ field: 'attachments[0].contentDisposition' });
+    data.attachments[0].contentDisposition = 'inline';
+    data.to = `${'a'.repeat(65)}@example.org`;
+    await expect(compose(deserializeMail(data))).rejects.toThrow(/allows at most 64/);
+  });
+});

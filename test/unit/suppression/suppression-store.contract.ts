@@ -182,6 +182,26 @@ export function suppressionStoreContract(name: string, harness: StoreHarness): v
       expect(await store.count()).toBe(0);
     });
 
+    it('refuses addresses beyond RFC 5321 limits, naming the limit, and takes valid ones at the limits', async () => {
+      const tooLong: Array<[string, RegExp]> = [
+        [`${'a'.repeat(65)}@example.com`, /local part of 65 octets; RFC 5321 §4\.5\.3\.1\.1 allows at most 64/],
+        [`a@${'l'.repeat(64)}.example`, /domain label of 64 octets/],
+        ['a..b@example.com', /two dots in a row/],
+        ['.a@example.com', /starts with a dot/],
+      ];
+      for (const [address, limit] of tooLong) {
+        const error = await store.add(bounce(address)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidMailError);
+        expect((error as InvalidMailError).field).toBe('address');
+        expect((error as Error).message).toMatch(limit);
+      }
+      for (const address of [`${'a'.repeat(64)}@example.com`, '"a..b"@example.com', 'ada+tag@bücher.example', 'jürgen@example.com', `a@${'l'.repeat(63)}`]) {
+        await store.add(bounce(address));
+      }
+      expect(await store.count()).toBe(5);
+      expect(await store.has('ADA+tag@xn--bcher-kva.example')).toBe(true);
+    });
+
     it('lists newest first, page by page, without gaps or repeats', async () => {
       const entries: SuppressionInput[] = [];
       // 25 entries over 20 distinct instants: some share a creation time.

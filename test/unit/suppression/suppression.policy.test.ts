@@ -127,6 +127,18 @@ describe('entriesToSuppress', () => {
   });
 });
 
+describe('entriesToSuppress and addresses no mail can be sent to', () => {
+  it('leaves out an address beyond RFC 5321 limits, so the rest of the batch is stored', async () => {
+    const unknown = (address: string) => ({ address, classification: classifySmtpReply(550, '5.1.1 User unknown', address, 'RCPT') });
+    const entries = entriesToSuppress([unknown('gone@example.com'), unknown(`${'a'.repeat(65)}@example.com`), unknown('a..b@example.com')], 'bounce-mail', { at: AT });
+    expect(entries.map((e) => e.address)).toEqual(['gone@example.com']);
+    const store = new MemorySuppressionStore();
+    await store.addMany(entries);
+    expect(await store.count()).toBe(1);
+    await store.close();
+  });
+});
+
 describe('entriesToSuppress dating', () => {
   it('dates each entry by its event, and counts the TTL from there', () => {
     const happened = new Date('2026-02-20T08:00:00.000Z');

@@ -8,6 +8,7 @@ import {
   HttpTransport,
   mapWithConcurrency,
   type BatchSendOutcome,
+  type HttpResponse,
   type HttpSendOptions,
   type HttpTransportOptions,
   type ProviderErrorDetails,
@@ -56,7 +57,8 @@ const batchItemStatus = (errorCode: number): number => (errorCode === 429 ? 429 
  *   ones in its message; they are reported in `rejected` with `replyCode` 422 (the status Postmark
  *   uses for that refusal) and the provider's message as `response`;
  * - when every recipient is inactive Postmark answers 422 with ErrorCode 406 and the mail went to
- *   nobody: that is a `TransportError` with failure `envelope` and providerCode `406`.
+ *   nobody: that is a `TransportError` with failure `envelope`, providerCode `406`, and each
+ *   inactive recipient in `rejected` (reason `suppressed`), on a single send and in a batch.
  */
 export class PostmarkTransport extends HttpTransport {
   private readonly serverToken: string;
@@ -73,7 +75,12 @@ export class PostmarkTransport extends HttpTransport {
   async send(mail: OutgoingMail, options: HttpSendOptions = {}): Promise<TransportResult> {
     this.checkSupported(mail);
     const message = await buildPostmarkMessage(mail, { messageStream: this.messageStream });
-    const response = await this.request({ method: 'POST', path: '/email', json: message, operation: 'send', signal: options.signal });
+    let response: HttpResponse;
+    try {
+      response = await this.request({ method: 'POST', path: '/email', json: message, operation: 'send', signal: options.signal });
+    } catch (error) {
+      throw error instanceof TransportError ? this.withInactiveRecipients(mail, error) : error;
+    }
     return this.result(mail, (response.body ?? {}) as PostmarkSendAnswer);
   }
 
@@ -109,10 +116,8 @@ export class PostmarkTransport extends HttpTransport {
             };
           } else if (answer.ErrorCode && answer.ErrorCode !== 0) {
             const status = batchItemStatus(answer.ErrorCode);
-            outcomes[entry.index] = {
-              ok: false,
-              error: this.toTransportError({ kind: 'http', operation: 'batch', status, details: this.describeError(status, answer, '') }),
-            };
+            const error = this.toTransportError({ kind: 'http', operation: 'batch', status, details: this.describeError(status, answer, '') });
+            outcomes[entry.index] = { ok: false, error: this.withInactiveRecipients(mail, error) };
           } else {
             outcomes[entry.index] = { ok: true, result: this.result(mail, answer) };
           }
@@ -154,25 +159,46 @@ export class PostmarkTransport extends HttpTransport {
     return details;
   }
 
+  /** A recipient Postmark names as inactive: refused with the status it uses for that (422) and code 406. */
+  private inactiveRecipient(address: string, message: string | undefined): RejectedRecipient {
+    const entry: RejectedRecipient = { address, replyCode: 422, response: message };
+    entry.classification = classifyRejectedRecipient({ provider: this.kind, recipient: address, statusCode: 422, providerCode: '406', message });
+    return entry;
+  }
+
+  /**
+   * Postmark's 406 (every recipient inactive) as an error that lists each recipient in `rejected`,
+   * the way a partly refused mail lists the inactive ones, so the suppression list learns them
+   * from a single send and from a batch alike. When Postmark's message names no address, every
+   * recipient of the mail is one, as 406 says.
+   */
+  private withInactiveRecipients(mail: OutgoingMail, error: TransportError): TransportError {
+    if (error.providerCode !== '406' || error.rejected?.length) return error;
+    const named = new Set(parseInactiveRecipients(error.response));
+    const recipients = allRecipients(mail);
+    const inactive = recipients.filter((address) => named.has(address.toLowerCase()));
+    return new TransportError(error.message, {
+      transport: error.transport,
+      failure: error.failure,
+      provider: error.provider,
+      statusCode: error.statusCode,
+      providerCode: error.providerCode,
+      response: error.response,
+      retryAfter: error.retryAfter,
+      classification: error.classification,
+      rejected: (inactive.length ? inactive : recipients).map((address) => this.inactiveRecipient(address, error.response)),
+      cause: error.cause,
+    });
+  }
+
   private result(mail: OutgoingMail, answer: PostmarkSendAnswer): TransportResult {
     const inactive = new Set(parseInactiveRecipients(answer.Message));
     const recipients = allRecipients(mail);
     const rejected: RejectedRecipient[] = [];
     const accepted: string[] = [];
     for (const address of recipients) {
-      if (inactive.has(address.toLowerCase())) {
-        const entry: RejectedRecipient = { address, replyCode: 422, response: answer.Message };
-        entry.classification = classifyRejectedRecipient({
-          provider: this.kind,
-          recipient: address,
-          statusCode: 422,
-          providerCode: '406',
-          message: answer.Message,
-        });
-        rejected.push(entry);
-      } else {
-        accepted.push(address);
-      }
+      if (inactive.has(address.toLowerCase())) rejected.push(this.inactiveRecipient(address, answer.Message));
+      else accepted.push(address);
     }
     const result: TransportResult = {
       messageId: mail.messageId,
