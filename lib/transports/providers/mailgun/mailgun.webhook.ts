@@ -25,7 +25,7 @@ export interface MailgunSignatureInput {
   timestamp: string | number | undefined;
   /** `signature.token`: 50 random characters, one per request. */
   token: string | undefined;
-  /** `signature.signature`: hex HMAC-SHA256 of timestamp + token. */
+  /** `signature.signature`: lower-case hex HMAC-SHA256 of timestamp + token. */
   signature: string | undefined;
   toleranceSeconds?: number;
   /** The current time in milliseconds; defaults to Date.now(). */
@@ -39,7 +39,9 @@ export function verifyMailgunSignature(input: MailgunSignatureInput): WebhookVer
   if (!timestamp || !token || !signature) {
     return { ok: false, reason: 'missing', message: 'The Mailgun signature (timestamp, token, signature) is missing from the body.' };
   }
-  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/i.test(signature)) {
+  // Lower-case hex, as Mailgun writes it: an upper-case spelling of the same bytes is refused, so a
+  // signature has one form.
+  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature)) {
     return { ok: false, reason: 'malformed', message: 'The Mailgun signature or timestamp is malformed.' };
   }
   const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
@@ -196,3 +198,4 @@ export function parseMailgunWebhook(body: unknown): DeliveryEvent[] {
   if (Object.keys(metadata).length) event.metadata = metadata;
   return [event];
 }
+
