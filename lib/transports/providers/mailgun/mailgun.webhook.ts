@@ -10,7 +10,7 @@ import { WebhookPayloadError } from '../../../errors/mailer.error.js';
 import { readWebhookJson, str, obj } from '../../http/webhook-body.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface MailgunWebhookOptions {
   /** The HTTP webhook signing key (Mailgun → Sending → Webhooks), not the API key. */
@@ -199,3 +199,22 @@ export function parseMailgunWebhook(body: unknown): DeliveryEvent[] {
   return [event];
 }
 
+/**
+ * The duplicate keys of a Mailgun request: the event's `id` (kept when Mailgun delivers the event
+ * again, signed afresh) and the signature's token. The signature covers only its timestamp and
+ * token, not `event-data`, so the token is what stops a captured signature from carrying another
+ * event: a token accepted once makes any later request with it a repeat.
+ */
+export function mailgunDeliveryKeys(rawBody: Buffer | string, events: readonly DeliveryEvent[]): string[] {
+  const keys: string[] = [];
+  const id = events[0]?.eventId;
+  if (id) keys.push(id);
+  let token: unknown;
+  try {
+    token = obj(obj(JSON.parse(rawBody.toString())).signature).token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token === 'string' && token) keys.push(`token:${token}`);
+  return keys;
+}

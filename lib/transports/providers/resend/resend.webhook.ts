@@ -14,7 +14,7 @@ import { readWebhookJson, str, obj } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface ResendWebhookOptions {
   /** The webhook's signing secret as Resend shows it (`whsec_…`). */

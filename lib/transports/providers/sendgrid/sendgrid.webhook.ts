@@ -1,4 +1,4 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
 import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
 import {
@@ -15,7 +15,7 @@ export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface SendGridWebhookOptions {
   /**
@@ -289,3 +289,11 @@ export function parseSendGridWebhook(body: unknown): DeliveryEvent[] {
   return list.map(toEvent);
 }
 
+/**
+ * The duplicate key of a SendGrid event: its `sg_event_id`, which SendGrid gives every event and
+ * keeps when it delivers the event again, in the same batch or another. An event without one (not
+ * something SendGrid sends) is keyed by a hash of its JSON, which the signature covers.
+ */
+export function sendGridEventKey(event: DeliveryEvent): string {
+  return event.eventId ?? `sha256:${createHash('sha256').update(JSON.stringify(event.raw)).digest('hex')}`;
+}

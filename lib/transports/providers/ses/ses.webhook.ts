@@ -12,7 +12,7 @@ import { MailerConfigurationError, WebhookPayloadError } from '../../../errors/m
 import { canonicalBase64, str, obj } from '../../http/webhook-body.js';
 
 /** Seconds an SNS message's Timestamp may be away from the clock before it is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_CERTIFICATE_BYTES = 16_384;
 const CERTIFICATE_CACHE_SIZE = 32;
