@@ -134,7 +134,7 @@ export { RedisSuppressionStore, type RedisSuppressionStoreOptions } from './supp
 // `nestjs-mailroom/webhooks`.
 export { MailerWebhooksModule } from './nest/webhooks/webhooks.module.js';
 export { MailerWebhooksService, type WebhookOutcome, type WebhookRequest } from './nest/webhooks/webhooks.service.js';
-export type { MailerWebhookProviders, MailerWebhooksModuleOptions } from './nest/webhooks/webhooks.options.js';
+export type { MailerWebhookProviders, MailerWebhooksDedupeOptions, MailerWebhooksModuleOptions } from './nest/webhooks/webhooks.options.js';
 export { deliveryEventName, MAILER_DELIVERY_SINKS, type DeliveryEventSink } from './nest/webhooks/webhooks.tokens.js';
 export type { SendGridWebhookOptions } from './transports/providers/sendgrid/sendgrid.webhook.js';
 export type { PostmarkWebhookOptions } from './transports/providers/postmark/postmark.webhook.js';

@@ -8,7 +8,7 @@ export {
   type WebhookReceiver,
   type WebhookReceiverRequest,
 } from './transports/providers/webhook-receiver.js';
-export type { WebhookHandshake, WebhookSubscriptionOutcome } from './transports/providers/provider.definition.js';
+export type { WebhookDeliveryKeys, WebhookHandshake, WebhookSubscriptionOutcome } from './transports/providers/provider.definition.js';
 export {
   DELIVERY_EVENT_TYPES,
   type DeliveryEvent,

@@ -224,9 +224,13 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     return results;
   }
 
-  /** Adds the hard bounces and complaints among provider webhook events to the suppression list. */
+  /**
+   * Adds the hard bounces and complaints among provider webhook events to the suppression list.
+   * Rejects when the store cannot record them, so that the caller can have the provider deliver
+   * the events again (a webhook endpoint answers 5xx) instead of losing them.
+   */
   async handleDeliveryEvents(events: readonly DeliveryEvent[]): Promise<void> {
-    await this.rememberEntries(events, 'webhook');
+    await this.rememberEntries(events, 'webhook', { failOpen: false });
   }
 
   /**
@@ -411,7 +415,16 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     if (rejected.length) await this.rememberEntries(rejected, transport.kind === 'smtp' ? 'smtp' : 'provider');
   }
 
-  private async rememberEntries(items: Parameters<typeof entriesToSuppress>[0], source: SuppressionSource): Promise<void> {
+  /**
+   * Adds what the policy suppresses to the store. A store failure is logged and swallowed unless
+   * `failOpen` is false: after a send the mail has gone and nothing would retry, whereas a caller
+   * that is handed events (a webhook) can have them delivered again.
+   */
+  private async rememberEntries(
+    items: Parameters<typeof entriesToSuppress>[0],
+    source: SuppressionSource,
+    { failOpen = true }: { failOpen?: boolean } = {},
+  ): Promise<void> {
     const suppression = this.runtime.suppression;
     if (!suppression) return;
     const entries = entriesToSuppress(items, source, { policy: suppression.policy });
@@ -419,6 +432,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     try {
       await suppression.store.addMany(entries);
     } catch (error) {
+      if (!failOpen) throw error;
       this.logger.warn(`Could not add ${entries.length} address(es) to the suppression list: ${(error as Error).message}`);
     }
   }

@@ -9,12 +9,13 @@ import {
   PayloadTooLargeException,
   Post,
   Req,
+  ServiceUnavailableException,
   UnauthorizedException,
   type Type,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_WEBHOOK_BODY_LIMIT, type MailerWebhooksModuleOptions } from './webhooks.options.js';
-import { MailerWebhooksService } from './webhooks.service.js';
+import { MailerWebhooksService, type WebhookOutcome } from './webhooks.service.js';
 import { MAILER_WEBHOOKS_OPTIONS } from './webhooks.tokens.js';
 
 /** The request as Express (or Fastify) hands it to a route when the app was created with `rawBody: true`. */
@@ -33,6 +34,9 @@ export interface WebhookAcceptedResponse {
   duplicate?: boolean;
   subscription?: 'confirmed' | 'pending';
 }
+
+/** The answer when a delivery could not be recorded (a sink or the suppression store failed). */
+export const DELIVERY_NOT_RECORDED = 'The delivery could not be recorded; deliver it again later.';
 
 export const RAW_BODY_MISSING =
   'The webhook endpoint needs the raw request body to check signatures. Create the application with ' +
@@ -99,7 +103,13 @@ export function createMailerWebhooksController(path: string): Type<unknown> {
         throw error;
       }
       if (rawBody === undefined) throw new InternalServerErrorException(RAW_BODY_MISSING);
-      const outcome = await this.webhooks.receive(provider, { headers: req.headers, rawBody });
+      let outcome: WebhookOutcome;
+      try {
+        outcome = await this.webhooks.receive(provider, { headers: req.headers, rawBody });
+      } catch {
+        // The service has logged why; a 5xx makes every provider deliver the request again.
+        throw new InternalServerErrorException(DELIVERY_NOT_RECORDED);
+      }
       switch (outcome.status) {
         case 'accepted': {
           const answer: WebhookAcceptedResponse = { received: outcome.events.length };
@@ -111,6 +121,9 @@ export function createMailerWebhooksController(path: string): Type<unknown> {
           throw new UnauthorizedException(`Webhook verification failed (${outcome.verification.reason}).`);
         case 'invalid':
           throw new BadRequestException(outcome.error.message);
+        case 'retry':
+          // 503 rather than 409: SNS retries 5xx answers only, and every provider retries them.
+          throw new ServiceUnavailableException(outcome.message);
         default:
           throw new NotFoundException(`No webhook endpoint for "${provider}".`);
       }

@@ -1,4 +1,5 @@
 import type { DeliveryEventSink } from './webhooks.tokens.js';
+import type { RedisWebhookClaimStoreOptions } from './redis-webhook-claim.store.js';
 import type { MailgunWebhookOptions } from '../../transports/providers/mailgun/mailgun.webhook.js';
 import type { PostmarkWebhookOptions } from '../../transports/providers/postmark/postmark.webhook.js';
 import type { ResendWebhookOptions } from '../../transports/providers/resend/resend.webhook.js';
@@ -48,6 +49,29 @@ export interface MailerWebhooksModuleOptions {
   eventEmitter?: boolean;
   /** Largest body read when no body parser has read it. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Duplicate detection: every verified delivery is claimed by its keys (see docs/webhooks.md)
+   * before it is processed, so that a copy — a provider's retry, a replay — is processed once.
+   * In memory by default, which is right for one instance.
+   */
+  dedupe?: MailerWebhooksDedupeOptions;
+}
+
+/** Where claims on webhook deliveries are kept, and for how long. */
+export interface MailerWebhooksDedupeOptions {
+  /**
+   * Keep claims in Redis, so that instances behind one load balancer recognise each other's
+   * deliveries: `{ url }` opens a client (ioredis, an optional peer to install) and closes it on
+   * shutdown, `{ client }` uses an ioredis client of the application's. `keyPrefix` defaults to
+   * `mailroom:webhooks:`. Redis is checked with a PING at start-up.
+   */
+  redis?: RedisWebhookClaimStoreOptions;
+  /**
+   * Seconds a processed delivery is remembered. Default per provider: twice its
+   * `toleranceSeconds` plus a minute (11 minutes with the default tolerance), as long as a copy
+   * of the request still verifies; one hour for Postmark, which signs no time.
+   */
+  ttlSeconds?: number;
 }
 
 /** Options that shape the module itself; known before any async options resolve. */

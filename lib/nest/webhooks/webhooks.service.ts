@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { findEventEmitter, type EventSink } from '../event-emitter.js';
@@ -11,10 +12,14 @@ import {
 } from '../../core/delivery-event.types.js';
 import { MailerConfigurationError, WebhookPayloadError } from '../../errors/mailer.error.js';
 import { checkOptions, type OptionShape, type OptionType } from '../../errors/option.checker.js';
-import type { WebhookSubscriptionOutcome } from '../../transports/providers/provider.definition.js';
+import { redact } from '../../errors/redact.js';
+import type { WebhookDeliveryKeys, WebhookSubscriptionOutcome } from '../../transports/providers/provider.definition.js';
 import { PROVIDER_DEFINITIONS } from '../../transports/providers/providers.registry.js';
-import { prepareWebhookReceiver, type WebhookReceiver } from '../../transports/providers/webhook-receiver.js';
-import type { MailerWebhooksModuleOptions } from './webhooks.options.js';
+import { prepareWebhookReceiver, type PreparedWebhookReceiver } from '../../transports/providers/webhook-receiver.js';
+import { MemoryWebhookClaimStore } from './memory-webhook-claim.store.js';
+import { RedisWebhookClaimStore, type RedisWebhookClaimStoreOptions } from './redis-webhook-claim.store.js';
+import type { ClaimState, WebhookClaimStore } from './webhook-claim.store.js';
+import type { MailerWebhooksDedupeOptions, MailerWebhooksModuleOptions } from './webhooks.options.js';
 import { deliveryEventName, MAILER_DELIVERY_SINKS, MAILER_WEBHOOKS_OPTIONS, type DeliveryEventSink } from './webhooks.tokens.js';
 
 /** A webhook request as the endpoint saw it: its headers (lower-case names) and its raw body. */
@@ -27,18 +32,36 @@ export interface WebhookRequest {
 export type WebhookOutcome =
   | {
       status: 'accepted';
+      /** The events processed: recorded by the sinks, then published. */
       events: DeliveryEvent[];
-      /** The same delivery was accepted before (a provider retry); nothing was published again. */
+      /**
+       * The delivery was processed before (a provider's retry, a replay): nothing was recorded or
+       * published again. Answer 200, so the provider stops.
+       */
       duplicate?: boolean;
       /** For an SNS SubscriptionConfirmation. */
       subscription?: WebhookSubscriptionOutcome;
     }
   | { status: 'unauthorized'; verification: Extract<WebhookVerification, { ok: false }> }
   | { status: 'invalid'; error: WebhookPayloadError }
+  | {
+      /**
+       * Nothing was processed, and the provider should deliver the request again later (answer
+       * 503): `in-flight` — a copy of the same delivery is being processed right now, and may yet
+       * fail; `dedupe-unavailable` — duplicates cannot be checked (Redis does not answer).
+       */
+      status: 'retry';
+      reason: 'in-flight' | 'dedupe-unavailable';
+      message: string;
+    }
   | { status: 'unknown-provider'; provider: string };
 
-const DEDUPE_CAPACITY = 10_000;
-const DEDUPE_SLACK_MS = 60_000;
+/**
+ * How long a request holds the keys it claimed while it is processed. A holder that vanished (a
+ * crashed instance) stops blocking the provider's retries after this; sinks are expected to take
+ * far less.
+ */
+export const CLAIM_LEASE_MS = 30_000;
 
 const WEBHOOKS_OPTION_SHAPE = {
   providers: 'object',
@@ -46,22 +69,42 @@ const WEBHOOKS_OPTION_SHAPE = {
   suppress: 'boolean',
   eventEmitter: 'boolean',
   bodyLimit: 'number',
+  dedupe: 'object',
 } as const satisfies OptionShape<MailerWebhooksModuleOptions>;
+
+const DEDUPE_OPTION_SHAPE = {
+  redis: 'object',
+  ttlSeconds: 'number',
+} as const satisfies OptionShape<MailerWebhooksDedupeOptions>;
+
+const DEDUPE_REDIS_OPTION_SHAPE = {
+  client: 'object',
+  url: 'string',
+  keyPrefix: 'string',
+} as const satisfies OptionShape<RedisWebhookClaimStoreOptions>;
 
 const EXTRA_HINT = 'is a module extra, not an option: give it to forRoot({ … }) or forRootAsync({ path, isGlobal, useFactory, … }) next to useFactory, not in what the factory returns.';
 
+/** The claims a request holds and the events it may process. */
+interface Claimed {
+  keys: string[];
+  events: DeliveryEvent[];
+}
+
 /**
- * Receives provider webhooks: verifies, parses, then hands each event to the sinks and publishes it
- * on `events$` and as `mail.delivery.<type>`. A request that does not verify changes nothing.
+ * Receives provider webhooks: verifies, parses, claims the delivery, then hands each event to the
+ * sinks and publishes it on `events$` and as `mail.delivery.<type>`. A request that does not
+ * verify changes nothing; a copy of a delivery that was processed is processed no more.
  */
 @Injectable()
 export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('MailerWebhooks');
   private readonly subject = new Subject<DeliveryEvent>();
-  private readonly adapters = new Map<string, WebhookReceiver>();
+  private readonly adapters = new Map<string, PreparedWebhookReceiver>();
   private readonly sinks: DeliveryEventSink[];
-  private readonly seen = new Map<string, number>();
-  private readonly dedupeMs: number;
+  private readonly claims: WebhookClaimStore;
+  private readonly redisClaims?: RedisWebhookClaimStore;
+  private readonly ttlMs?: number;
   private eventSink?: EventSink;
 
   /** Every verified delivery event, after the sinks have recorded it. Subscribers run synchronously. */
@@ -78,15 +121,27 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     for (const sink of this.sinks) {
       if (typeof sink?.record !== 'function') throw new MailerConfigurationError('A delivery event sink must have a record(event) method.');
     }
-    let tolerance = 0;
-    for (const p of Object.values(options.providers ?? {})) {
-      tolerance = Math.max(tolerance, (p as { toleranceSeconds?: number } | undefined)?.toleranceSeconds ?? 300);
-    }
-    this.dedupeMs = tolerance * 1000 + DEDUPE_SLACK_MS;
     this.prepare();
+    const dedupe = options.dedupe ?? {};
+    checkOptions(dedupe, DEDUPE_OPTION_SHAPE, 'MailerWebhooksModule: dedupe');
+    if (dedupe.ttlSeconds !== undefined) {
+      if (!(Number.isFinite(dedupe.ttlSeconds) && dedupe.ttlSeconds > 0)) {
+        throw new MailerConfigurationError(`MailerWebhooksModule: dedupe.ttlSeconds must be a positive number of seconds, got ${String(dedupe.ttlSeconds)}.`);
+      }
+      this.ttlMs = dedupe.ttlSeconds * 1000;
+    }
+    if (dedupe.redis !== undefined) {
+      checkOptions(dedupe.redis, DEDUPE_REDIS_OPTION_SHAPE, 'MailerWebhooksModule: dedupe.redis', { prefix: 'is written keyPrefix here.' });
+      this.redisClaims = new RedisWebhookClaimStore(dedupe.redis, (error) => {
+        this.logger.error(`Redis for webhook duplicate detection is unreachable; webhooks are answered 503 until it is back: ${redact(error.message)}`);
+      });
+      this.claims = this.redisClaims;
+    } else {
+      this.claims = new MemoryWebhookClaimStore();
+    }
   }
 
-  /** Keys and secrets are read here, so a bad one fails at start-up. */
+/** Keys and secrets are read here, so a bad one fails at start-up. */
   private prepare(): void {
     const p = this.options.providers;
     const names = PROVIDER_DEFINITIONS.filter((d) => d.webhook).map((d) => d.name);
@@ -104,6 +159,15 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.redisClaims) {
+      try {
+        await this.redisClaims.connect();
+      } catch (error) {
+        // Stop the client's reconnection attempts: the application is not starting.
+        await this.redisClaims.close();
+        throw error;
+      }
+    }
     this.attachSuppression();
     if (this.options.eventEmitter === false) return;
     this.eventSink = await findEventEmitter(this.moduleRef);
@@ -121,8 +185,9 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     this.sinks.push({ record: (event) => mailer!.handleDeliveryEvents([event]) });
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.subject.complete();
+    await this.claims.close();
   }
 
   /** Names of the providers that have an endpoint. */
@@ -132,27 +197,28 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Handles one request for `provider`: verification first (nothing is parsed or published when it
-   * fails), then parsing, then the sinks (awaited; a failure rejects, so the endpoint answers 500
-   * and the provider delivers again), then `events$` and the event emitter.
+   * fails), then parsing, then the claim on the delivery's keys (a copy that was processed is a
+   * duplicate; a copy in flight elsewhere is `retry`), then the handshake and the sinks (awaited;
+   * a failure releases the claim and rejects, so the endpoint answers 500 and the provider's retry
+   * is processed), then `events$` and the event emitter, and last the claim is marked done.
    */
   async receive(provider: string, request: WebhookRequest, now: number = Date.now()): Promise<WebhookOutcome> {
     const adapter = this.adapters.get(provider);
     if (!adapter) return { status: 'unknown-provider', provider };
+    try {
+      return await this.process(provider, adapter, request, now);
+    } catch (error) {
+      // Logged here, once; the endpoint answers 500 without logging again.
+      this.logger.error(`A ${provider} webhook delivery was not recorded; the provider will deliver it again: ${redact(messageOf(error))}`);
+      throw error;
+    }
+  }
+
+  private async process(provider: string, adapter: PreparedWebhookReceiver, request: WebhookRequest, now: number): Promise<WebhookOutcome> {
     const verification = await adapter.verify(request, now);
     if (!verification.ok) {
       this.logger.warn(`Refused a ${provider} webhook (${verification.reason}): ${verification.message}`);
       return { status: 'unauthorized', verification };
-    }
-    const id = adapter.deliveryId(request);
-    const key = id === undefined ? undefined : `${provider}:${id}`;
-    if (key !== undefined && this.wasSeen(key, now)) return { status: 'accepted', events: [], duplicate: true };
-
-    let subscription: WebhookSubscriptionOutcome | undefined;
-    const handshake = await adapter.handshake(request);
-    if (handshake) {
-      subscription = handshake.outcome;
-      if (subscription.confirmed) this.logger.log(`Confirmed the subscription to ${handshake.subject}.`);
-      else this.logger.warn(`Subscription to ${handshake.subject} not confirmed (${subscription.reason}); confirm it at ${subscription.subscribeUrl ?? 'the SubscribeURL'}.`);
     }
 
     let events: DeliveryEvent[];
@@ -162,9 +228,83 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
       if (error instanceof WebhookPayloadError) return { status: 'invalid', error };
       throw error;
     }
-    await this.dispatch(events);
-    if (key !== undefined) this.remember(key, now);
-    return subscription ? { status: 'accepted', events, subscription } : { status: 'accepted', events };
+
+    const owner = randomUUID();
+    const claim = await this.claim(provider, adapter.keysOf(request, events), events, owner);
+    if ('status' in claim) return claim;
+
+    let subscription: WebhookSubscriptionOutcome | undefined;
+    try {
+      const handshake = await adapter.handshake(request);
+      if (handshake) {
+        subscription = handshake.outcome;
+        if (subscription.confirmed) this.logger.log(`Confirmed the subscription to ${handshake.subject}.`);
+        else this.logger.warn(`Subscription to ${handshake.subject} not confirmed (${subscription.reason}); confirm it at ${subscription.subscribeUrl ?? 'the SubscribeURL'}.`);
+      }
+      await this.dispatch(claim.events);
+    } catch (error) {
+      await this.claims.release(claim.keys, owner).catch((cause: unknown) => {
+        this.logger.warn(`Could not release the claim on a ${provider} delivery; its retry waits for the claim to lapse: ${redact(messageOf(cause))}`);
+      });
+      throw error;
+    }
+    if (claim.keys.length) {
+      // The events are recorded: a failure here only means a later copy may be processed again.
+      await this.claims.complete(claim.keys, this.ttlMs ?? adapter.rememberMs).catch((cause: unknown) => {
+        this.logger.warn(`Could not mark a ${provider} delivery as processed: ${redact(messageOf(cause))}`);
+      });
+    }
+    return subscription ? { status: 'accepted', events: claim.events, subscription } : { status: 'accepted', events: claim.events };
+  }
+
+  /**
+   * Claims the request's keys and its events' keys in one go. A request key that is done makes the
+   * request a duplicate; an event key that is done leaves that event out; any key in flight
+   * elsewhere means the whole request waits for the provider's retry, so that a copy is never
+   * answered 200 while the processing it relies on may still fail.
+   */
+  private async claim(
+    provider: string,
+    keys: WebhookDeliveryKeys,
+    events: DeliveryEvent[],
+    owner: string,
+  ): Promise<Claimed | Extract<WebhookOutcome, { status: 'accepted' | 'retry' }>> {
+    const eventKeys = keys.events.length === events.length ? keys.events : [];
+    const unique = [...new Set([...keys.request, ...eventKeys])];
+    if (unique.length === 0) return { keys: [], events };
+    let states: ClaimState[];
+    try {
+      states = await this.claims.claim(unique.map((key) => storeKey(provider, key)), owner, CLAIM_LEASE_MS);
+    } catch (error) {
+      this.logger.error(`Could not check a ${provider} webhook for duplicates; answered 503 so that the provider delivers it again: ${redact(messageOf(error))}`);
+      return { status: 'retry', reason: 'dedupe-unavailable', message: 'Duplicates cannot be checked now; deliver the request again later.' };
+    }
+    const state = new Map(unique.map((key, i) => [key, states[i]!]));
+    const claimed = unique.filter((key) => state.get(key) === 'claimed').map((key) => storeKey(provider, key));
+    const giveBack = () => this.claims.release(claimed, owner).catch(() => undefined);
+
+    if (keys.request.some((key) => state.get(key) === 'done')) {
+      await giveBack();
+      return { status: 'accepted', events: [], duplicate: true };
+    }
+    if (states.includes('in-flight')) {
+      await giveBack();
+      return { status: 'retry', reason: 'in-flight', message: 'The same delivery is being processed; deliver it again later.' };
+    }
+    if (eventKeys.length === 0) return { keys: claimed, events };
+    // Only the first event with a key is this request's to process (a batch may repeat one).
+    const mine = new Set<string>();
+    const fresh = events.filter((_, i) => {
+      const key = eventKeys[i]!;
+      if (state.get(key) !== 'claimed' || mine.has(key)) return false;
+      mine.add(key);
+      return true;
+    });
+    if (fresh.length === 0 && events.length > 0) {
+      await giveBack();
+      return { status: 'accepted', events: [], duplicate: true };
+    }
+    return { keys: claimed, events: fresh };
   }
 
   private async dispatch(events: DeliveryEvent[]): Promise<void> {
@@ -182,24 +322,13 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
       });
     }
   }
+}
 
-  private wasSeen(key: string, now: number): boolean {
-    const expires = this.seen.get(key);
-    if (expires === undefined) return false;
-    if (expires < now) {
-      this.seen.delete(key);
-      return false;
-    }
-    return true;
-  }
+/** Keys of different providers never meet. */
+function storeKey(provider: string, key: string): string {
+  return `${provider}:${key}`;
+}
 
-  private remember(key: string, now: number): void {
-    if (this.seen.size >= DEDUPE_CAPACITY) {
-      for (const [k, expires] of this.seen) {
-        if (expires < now || this.seen.size >= DEDUPE_CAPACITY) this.seen.delete(k);
-        else break;
-      }
-    }
-    this.seen.set(key, now + this.dedupeMs);
-  }
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

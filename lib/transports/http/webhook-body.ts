@@ -27,3 +27,14 @@ export function requestHeader(headers: Readonly<Record<string, string | string[]
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/**
+ * The bytes of `text` when it is base64 in its one canonical spelling (standard alphabet, padded,
+ * no whitespace, no stray characters, zero padding bits), else undefined. Node's decoder skips
+ * what it cannot read, so a signature with characters appended would otherwise decode to the
+ * same bytes and verify under a different spelling.
+ */
+export function canonicalBase64(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length > 0 && bytes.toString('base64') === text ? bytes : undefined;
+}

@@ -34,12 +34,39 @@ export interface WebhookHandshake {
   subject: string;
 }
 
+/**
+ * What names a verified delivery for duplicate detection. Every key is made of what the provider
+ * means to be unique (an event id, a message id, a signed request id) and is covered by the
+ * verification, so a sender cannot make a repeat look new by changing bytes that do not count
+ * (a signature's encoding, a header's spelling), and the provider's own retry, signed afresh, has
+ * the same keys.
+ */
+export interface WebhookDeliveryKeys {
+  /**
+   * Keys of the request as a whole (its delivery id first): when any one of them was accepted
+   * before, the request is a repeat and nothing of it is processed again.
+   */
+  request: string[];
+  /**
+   * One key per event, in the order `parse()` returns them, for a provider whose requests carry
+   * batches it may deliver again packed differently (SendGrid); an event whose key was accepted
+   * before is left out. Empty when the request keys cover every event.
+   */
+  events: string[];
+}
+
 /** One provider's webhook endpoint, ready to take requests; built once, at start-up. */
 export interface PreparedProviderWebhook {
   /** Signature or credentials first; nothing else is looked at before this holds. */
   verify(request: ProviderWebhookRequest, now: number): WebhookVerification | Promise<WebhookVerification>;
-  /** An id that is the same when the provider delivers the same request again. */
-  deliveryId(request: ProviderWebhookRequest): string | undefined;
+  /** The keys of a verified request whose body parsed into `events`. */
+  deliveryKeys(request: ProviderWebhookRequest, events: readonly DeliveryEvent[]): WebhookDeliveryKeys;
+  /**
+   * How long an accepted delivery's keys must be kept for its repeats to be recognised: as long as
+   * a copy of the request still verifies (twice the timestamp tolerance, since a time ahead of the
+   * clock is accepted too, plus a minute), or an hour where nothing is signed with a time.
+   */
+  rememberMs: number;
   /**
    * A handshake the request asks for after it verified (SNS subscription confirmation), or
    * undefined when it is an ordinary delivery.
@@ -88,6 +115,11 @@ export const HTTP_OPTION_SHAPE = {
   timeout: 'number',
   batchConcurrency: 'number',
 } as const satisfies OptionShape<HttpTransportOptions>;
+
+/** `rememberMs` of a provider that signs a time and accepts it within `toleranceSeconds` either way. */
+export function signedTimeRememberMs(toleranceSeconds: number | undefined, defaultToleranceSeconds: number): number {
+  return (2 * (toleranceSeconds ?? defaultToleranceSeconds) + 60) * 1000;
+}
 
 /**
  * Gives the definition its own option and webhook types while it is written, and the list's

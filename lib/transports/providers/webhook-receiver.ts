@@ -3,7 +3,7 @@ import { MailerConfigurationError } from '../../errors/mailer.error.js';
 import { checkOptions } from '../../errors/option.checker.js';
 import type { MailgunWebhookOptions } from './mailgun/mailgun.webhook.js';
 import type { PostmarkWebhookOptions } from './postmark/postmark.webhook.js';
-import type { ProviderDefinition, WebhookHandshake } from './provider.definition.js';
+import type { ProviderDefinition, WebhookDeliveryKeys, WebhookHandshake } from './provider.definition.js';
 import { PROVIDER_DEFINITIONS, providerDefinition } from './providers.registry.js';
 import type { ResendWebhookOptions } from './resend/resend.webhook.js';
 import type { SendGridWebhookOptions } from './sendgrid/sendgrid.webhook.js';
@@ -47,11 +47,22 @@ export interface WebhookReceiver {
    */
   parse(rawBody: Buffer | string): DeliveryEvent[];
   /**
-   * An id that is the same when the provider delivers the same request again (a retry after a lost
-   * answer), or undefined when the provider sends none. Keep the ids of accepted requests for the
-   * provider's retry window to answer a repeat without processing it twice.
+   * The provider's id of a verified request's delivery (the first of `deliveryKeys(request).request`):
+   * the same when the provider delivers it again, signed afresh, and not changed by anything a
+   * sender could alter without breaking the signature. Undefined when the provider names no
+   * request — SendGrid names its events instead; see `deliveryKeys`.
    */
   deliveryId(request: WebhookReceiverRequest): string | undefined;
+  /**
+   * Everything that names a verified request for duplicate detection: keys of the request (any one
+   * accepted before makes it a repeat: answer 200 and process nothing) and, for SendGrid's batches,
+   * one key per event of `parse()` (an event whose key was accepted before is left out). Keep the
+   * keys of what was processed for `rememberMs`, per provider. Reads the body: a body that is not
+   * the provider's payload throws `WebhookPayloadError`.
+   */
+  deliveryKeys(request: WebhookReceiverRequest): WebhookDeliveryKeys;
+  /** How long the keys of an accepted delivery are worth keeping to recognise its repeats, in milliseconds. */
+  readonly rememberMs: number;
   /**
    * For a verified request that is a subscription handshake rather than a delivery (an SNS
    * SubscriptionConfirmation): confirms it when the options allow (`autoConfirm`) and says what
@@ -64,8 +75,13 @@ function asBuffer(body: Buffer | string): Buffer {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
+/** A receiver as the webhook module uses it: the keys come from events it has already parsed. */
+export interface PreparedWebhookReceiver extends WebhookReceiver {
+  keysOf(request: WebhookReceiverRequest, events: readonly DeliveryEvent[]): WebhookDeliveryKeys;
+}
+
 /** Builds the receiver of a provider from its definition; `where` starts every error message. */
-export function prepareWebhookReceiver(definition: ProviderDefinition, options: unknown, where: string): WebhookReceiver {
+export function prepareWebhookReceiver(definition: ProviderDefinition, options: unknown, where: string): PreparedWebhookReceiver {
   const webhook = definition.webhook;
   if (!webhook) throw new MailerConfigurationError(`${where}: ${definition.title} has no webhooks here.`);
   checkOptions(options, webhook.shape, where);
@@ -75,7 +91,22 @@ export function prepareWebhookReceiver(definition: ProviderDefinition, options: 
     provider: definition.name,
     verify: async (r, now = Date.now()) => prepared.verify(request(r), now),
     parse: (rawBody) => prepared.parse(asBuffer(rawBody)),
-    deliveryId: (r) => prepared.deliveryId(request(r)),
+    deliveryId: (r) => {
+      const req = request(r);
+      let events: DeliveryEvent[];
+      try {
+        events = prepared.parse(req.rawBody);
+      } catch {
+        events = [];
+      }
+      return prepared.deliveryKeys(req, events).request[0];
+    },
+    deliveryKeys: (r) => {
+      const req = request(r);
+      return prepared.deliveryKeys(req, prepared.parse(req.rawBody));
+    },
+    keysOf: (r, events) => prepared.deliveryKeys(request(r), events),
+    rememberMs: prepared.rememberMs,
     handshake: async (r) => (prepared.handshake ? prepared.handshake(request(r)) : undefined),
   };
 }

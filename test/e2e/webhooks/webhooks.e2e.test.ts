@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomBytes, randomInt } from 'node:crypto';
 import { Global, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
@@ -89,14 +90,21 @@ interface Signed {
   headers: Record<string, string>;
 }
 
+/** A new id, so that each delivery a test makes is one the endpoint has not seen. */
+const freshId = () => randomBytes(8).toString('hex');
+
 function signed(provider: string, now = Date.now()): Signed {
   switch (provider) {
     case 'sendgrid': {
-      const body = JSON.stringify(readFixture('sendgrid', 'bounce'));
+      const events = (readFixture('sendgrid', 'bounce') as Array<Record<string, unknown>>).map((e) => ({ ...e, sg_event_id: freshId() }));
+      const body = JSON.stringify(events);
       return { body, headers: sendgrid.sign(body, now) };
     }
-    case 'mailgun':
-      return { body: mailgunSign(readFixture('mailgun', 'failed-permanent') as Record<string, unknown>, mailgunKey, now), headers: { 'content-type': 'application/json' } };
+    case 'mailgun': {
+      const payload = readFixture('mailgun', 'failed-permanent') as { 'event-data': Record<string, unknown> };
+      const fresh = { ...payload, 'event-data': { ...payload['event-data'], id: freshId() } };
+      return { body: mailgunSign(fresh, mailgunKey, now), headers: { 'content-type': 'application/json' } };
+    }
     case 'resend': {
       const body = JSON.stringify(readFixture('resend', 'suppressed'));
       return { body, headers: resendSign(body, resendKey, now) };
@@ -107,8 +115,10 @@ function signed(provider: string, now = Date.now()): Signed {
       // SNS posts its JSON as text/plain.
       return { body, headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' } };
     }
-    case 'postmark':
-      return { body: JSON.stringify(readFixture('postmark', 'bounce')), headers: { 'content-type': 'application/json', ...basicAuth(postmark.username, postmark.password) } };
+    case 'postmark': {
+      const body = JSON.stringify({ ...(readFixture('postmark', 'bounce') as object), ID: randomInt(1, 2 ** 47) });
+      return { body, headers: { 'content-type': 'application/json', ...basicAuth(postmark.username, postmark.password) } };
+    }
     default:
       throw new Error(provider);
   }
@@ -219,7 +229,10 @@ describe('MailerWebhooksModule over HTTP', () => {
   it('Mailgun: a captured signature reused with another body changes nothing', async () => {
     const req = signed('mailgun');
     await post(h.app, '/webhooks/mail/mailgun', req).expect(200, { received: 1 });
-    const altered = { ...req, body: req.body.replace('alice@example.com', 'victim@example.com') };
+    // Another event, with an id of its own: only the signature's token ties it to the first request.
+    const body = JSON.parse(req.body.replace('alice@example.com', 'victim@example.com')) as { 'event-data': { id: string } };
+    body['event-data'].id = freshId();
+    const altered = { ...req, body: JSON.stringify(body) };
     await post(h.app, '/webhooks/mail/mailgun', altered).expect(200, { received: 0, duplicate: true });
     expect(h.sink.events.map((e) => e.recipient)).toEqual(['alice@example.com']);
   });

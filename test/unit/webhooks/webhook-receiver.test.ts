@@ -149,3 +149,68 @@ describe('createWebhookReceiver', () => {
     expect(r.deliveryId({ headers: { ...headers }, rawBody: Buffer.from(body) })).toBe('msg_retry_1');
   });
 });
+
+describe('what names a delivery (deliveryKeys)', () => {
+  it('SendGrid: no request id, one key per event (its sg_event_id), the same under any signature', () => {
+    const r = createWebhookReceiver('sendgrid', { publicKey: sendgrid.publicKey });
+    const body = JSON.stringify(readFixture('sendgrid', 'batch'));
+    const ids = (readFixture('sendgrid', 'batch') as Array<{ sg_event_id: string }>).map((e) => e.sg_event_id);
+    const first = { headers: sendgrid.sign(body), rawBody: body };
+    const later = { headers: sendgrid.sign(body, Date.now() + 60_000), rawBody: body };
+    expect(r.deliveryKeys(first)).toEqual({ request: [], events: ids });
+    expect(r.deliveryKeys(later)).toEqual(r.deliveryKeys(first));
+    expect(r.deliveryId(first)).toBeUndefined();
+    expect(r.parse(body)).toHaveLength(ids.length);
+  });
+
+  it('Mailgun: the event id, and the signature token that a replay with another event would reuse', () => {
+    const r = createWebhookReceiver('mailgun', { signingKey: mailgunKey });
+    const payload = readFixture('mailgun', 'failed-permanent') as { 'event-data': { id: string } };
+    const first = mailgunSign(payload, mailgunKey);
+    const retry = mailgunSign(payload, mailgunKey);
+    const token = (body: string) => (JSON.parse(body) as { signature: { token: string } }).signature.token;
+    expect(r.deliveryKeys({ headers: {}, rawBody: first })).toEqual({ request: [payload['event-data'].id, `token:${token(first)}`], events: [] });
+    expect(r.deliveryKeys({ headers: {}, rawBody: retry }).request[0]).toBe(payload['event-data'].id);
+    expect(r.deliveryId({ headers: {}, rawBody: retry })).toBe(payload['event-data'].id);
+  });
+
+  it('Resend and SES: the signed id of the message (svix-id, the SNS MessageId)', () => {
+    const resend = createWebhookReceiver('resend', { secret: resendKey });
+    const body = JSON.stringify(readFixture('resend', 'delivered'));
+    expect(resend.deliveryKeys({ headers: resendSign(body, resendKey, Date.now(), 'msg_1'), rawBody: body })).toEqual({ request: ['msg_1'], events: [] });
+    const ses = createWebhookReceiver('ses', { fetchCertificate: sns.fetchCertificate });
+    const message = sns.sign({ ...snsNotification(JSON.parse((readFixture('ses', 'bounce') as { Message: string }).Message)), MessageId: 'sns-1' });
+    expect(ses.deliveryKeys({ headers: {}, rawBody: JSON.stringify(message) })).toEqual({ request: ['sns-1'], events: [] });
+  });
+
+  it('Postmark: a bounce by its ID when JSON holds it exactly, any other record by message, recipient and time', () => {
+    const r = createWebhookReceiver('postmark', { username: 'postmark', password: 'hook-password' });
+    const keyOf = (payload: unknown) => r.deliveryKeys({ headers: {}, rawBody: JSON.stringify(payload) }).request;
+    const bounce = readFixture('postmark', 'soft-bounce') as Record<string, unknown>;
+    expect(keyOf(bounce)).toEqual([`Bounce:${String(bounce.ID)}`]);
+    // The fixture's ID is past 2^53: JSON.parse rounds it, so it is not used.
+    const [rounded] = keyOf(readFixture('postmark', 'bounce'));
+    expect(rounded).toMatch(/^Bounce:sha256:[0-9a-f]{64}$/);
+    expect(r.parse(JSON.stringify(readFixture('postmark', 'bounce')))[0]!.eventId).toBeUndefined();
+
+    const delivery = readFixture('postmark', 'delivery') as Record<string, unknown>;
+    const [key] = keyOf(delivery);
+    expect(key).toMatch(/^Delivery:sha256:/);
+    expect(keyOf({ ...delivery, Details: 'smtp;250 OK again' })).toEqual([key]);
+    expect(keyOf({ ...delivery, DeliveredAt: '2025-01-01T17:00:03Z' })).not.toEqual([key]);
+    expect(keyOf({ ...delivery, Recipient: 'bob@example.com' })).not.toEqual([key]);
+    expect(keyOf({ ...delivery, DeliveredAt: undefined })).toEqual([]);
+  });
+
+  it('a body that is not the provider\'s payload: deliveryKeys throws as parse does, deliveryId is undefined', () => {
+    const r = createWebhookReceiver('sendgrid', { publicKey: sendgrid.publicKey });
+    expect(() => r.deliveryKeys({ headers: {}, rawBody: 'not json' })).toThrow(WebhookPayloadError);
+    expect(r.deliveryId({ headers: {}, rawBody: 'not json' })).toBeUndefined();
+  });
+
+  it('rememberMs: as long as a copy still verifies (twice the tolerance, plus a minute); an hour for Postmark', () => {
+    expect(createWebhookReceiver('sendgrid', { publicKey: sendgrid.publicKey }).rememberMs).toBe(660_000);
+    expect(createWebhookReceiver('resend', { secret: resendKey, toleranceSeconds: 600 }).rememberMs).toBe(1_260_000);
+    expect(createWebhookReceiver('postmark', { username: 'p', password: 'q' }).rememberMs).toBe(3_600_000);
+  });
+});

@@ -18,6 +18,9 @@ import {
 } from '../../../lib/transports/providers/index.js';
 import {
   basicAuth,
+  ecdsaDer,
+  ecdsaParts,
+  ecdsaTwin,
   flipByte,
   mailgunSign,
   readFixture,
@@ -76,7 +79,51 @@ describe('SendGrid ECDSA', () => {
 
   it('refuses garbage in the signature header', () => {
     const headers = { ...signer.sign(body), 'x-twilio-email-event-webhook-signature': 'bm90IGEgc2lnbmF0dXJl' };
-    expect(verifySendGridWebhook(headers, body, options)).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(verifySendGridWebhook(headers, body, options)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  describe('one spelling per signature', () => {
+    const SIGNATURE = 'x-twilio-email-event-webhook-signature';
+    const withSignature = (headers: Record<string, string>, signature: string) => ({ ...headers, [SIGNATURE]: signature });
+
+    it('refuses the signature with characters appended to its base64, which decodes to the same bytes', () => {
+      // Node's decoder stops at the padding: take a signature that has some.
+      let headers = signer.sign(body);
+      while (!headers[SIGNATURE]!.endsWith('=')) headers = signer.sign(body);
+      for (const junk of ['junk', '=', ' ', '\n', '!!']) {
+        const spelled = headers[SIGNATURE]! + junk;
+        expect(Buffer.from(spelled, 'base64').equals(Buffer.from(headers[SIGNATURE]!, 'base64')), JSON.stringify(junk)).toBe(true);
+        expect(verifySendGridWebhook(withSignature(headers, spelled), body, options), JSON.stringify(junk)).toMatchObject({ ok: false, reason: 'malformed' });
+      }
+    });
+
+    it('refuses the DER signature with bytes appended, or with integers padded by zero bytes', () => {
+      const headers = signer.sign(body);
+      const der = Buffer.from(headers[SIGNATURE]!, 'base64');
+      const { r, s } = ecdsaParts(der);
+      expect(ecdsaDer(r, s).equals(der)).toBe(true);
+      const spellings = [
+        Buffer.concat([der, Buffer.from('junk')]),
+        Buffer.concat([der, Buffer.from([0])]),
+        ecdsaDer(r, s, 1),
+      ];
+      for (const spelled of spellings) {
+        expect(verifySendGridWebhook(withSignature(headers, spelled.toString('base64')), body, options)).toMatchObject({ ok: false, reason: 'malformed' });
+      }
+    });
+
+    it('refuses the same signature as raw r || s (IEEE P1363), the other encoding OpenSSL reads', () => {
+      const headers = signer.sign(body);
+      const p1363 = sign('sha256', Buffer.from(headers['x-twilio-email-event-webhook-timestamp']! + body), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
+      expect(verifySendGridWebhook(withSignature(headers, p1363.toString('base64')), body, options)).toMatchObject({ ok: false, reason: 'malformed' });
+    });
+
+    it('accepts both s and n − s: SendGrid signs with either, and duplicates never key on the signature', () => {
+      const headers = signer.sign(body);
+      const twin = ecdsaTwin(headers[SIGNATURE]!);
+      expect(twin).not.toBe(headers[SIGNATURE]);
+      expect(verifySendGridWebhook(withSignature(headers, twin), body, options)).toEqual({ ok: true });
+    });
   });
 
   it('a key that is not an EC public key is a configuration error', () => {
@@ -102,6 +149,13 @@ describe('Mailgun HMAC', () => {
     forged.signature.token = flipByte(forged.signature.token);
     expect(verifyMailgunWebhook(JSON.stringify(body), { signingKey })).toMatchObject({ ok: false, reason: 'mismatch' });
     expect(verifyMailgunWebhook(JSON.stringify(forged), { signingKey })).toMatchObject({ ok: false, reason: 'mismatch' });
+  });
+
+  it('refuses the signature in upper-case hex, another spelling of the same bytes', () => {
+    const body = JSON.parse(mailgunSign(payload, signingKey)) as { signature: { signature: string } };
+    expect(verifyMailgunWebhook(JSON.stringify(body), { signingKey })).toEqual({ ok: true });
+    body.signature.signature = body.signature.signature.toUpperCase();
+    expect(verifyMailgunWebhook(JSON.stringify(body), { signingKey })).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   it('refuses a stale timestamp', () => {
@@ -136,6 +190,16 @@ describe('Resend (Svix) HMAC', () => {
     const headers = resendSign(body, secret);
     expect(verifyResendWebhook(headers, flipByte(body), { secret })).toMatchObject({ ok: false, reason: 'mismatch' });
     expect(verifyResendWebhook({ ...headers, 'svix-id': 'msg_other' }, body, { secret })).toMatchObject({ ok: false, reason: 'mismatch' });
+  });
+
+  it('refuses a signature spelled otherwise: characters appended, padding dropped', () => {
+    const headers = resendSign(body, secret);
+    const signature = headers['svix-signature']!;
+    expect(signature).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    for (const spelled of [`${signature}junk`, `${signature}=`, signature.slice(0, -1)]) {
+      expect(Buffer.from(spelled.slice(3), 'base64').equals(Buffer.from(signature.slice(3), 'base64'))).toBe(true);
+      expect(verifyResendWebhook({ ...headers, 'svix-signature': spelled }, body, { secret }), spelled).toMatchObject({ ok: false, reason: 'mismatch' });
+    }
   });
 
   it('refuses a stale or far-future timestamp', () => {
@@ -193,6 +257,16 @@ describe('SNS message signatures', () => {
     const message = signer.sign(snsNotification(notification));
     const forged: SnsMessage = { ...message, Message: flipByte(message.Message) };
     expect(await verifySnsSignature(forged, options())).toMatchObject({ ok: false, reason: 'mismatch' });
+  });
+
+  it('refuses a Signature spelled otherwise: characters appended, or line breaks in the base64', async () => {
+    const message = signer.sign(snsNotification(notification));
+    expect(await verifySnsSignature(message, options())).toEqual({ ok: true });
+    const wrapped = message.Signature.replace(/(.{76})/g, '$1\n');
+    for (const spelled of [`${message.Signature}junk`, wrapped]) {
+      expect(Buffer.from(spelled, 'base64').equals(Buffer.from(message.Signature, 'base64'))).toBe(true);
+      expect(await verifySnsSignature({ ...message, Signature: spelled }, options())).toMatchObject({ ok: false, reason: 'malformed' });
+    }
   });
 
   it('refuses a stale message', async () => {

@@ -153,3 +153,41 @@ export function snsSubscriptionConfirmation(now = Date.now(), topic = SNS_TOPIC,
     Timestamp: new Date(now).toISOString(),
   };
 }
+
+/** The order n of the P-256 group. */
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function derInteger(value: bigint): Buffer {
+  let hex = value.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  const bytes = Buffer.from(hex, 'hex');
+  return bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+}
+
+/** Reads r and s from a DER ECDSA signature (as OpenSSL writes it). */
+export function ecdsaParts(der: Buffer): { r: bigint; s: bigint } {
+  const rLength = der[3]!;
+  const r = der.subarray(4, 4 + rLength);
+  const sLength = der[5 + rLength]!;
+  const s = der.subarray(6 + rLength, 6 + rLength + sLength);
+  return { r: BigInt(`0x${r.toString('hex')}`), s: BigInt(`0x${s.toString('hex')}`) };
+}
+
+/** DER of (r, s), optionally with integers padded by needless leading zero bytes. */
+export function ecdsaDer(r: bigint, s: bigint, pad = 0): Buffer {
+  const int = (v: bigint) => {
+    const bytes = Buffer.concat([Buffer.alloc(pad), derInteger(v)]);
+    return Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
+  };
+  const body = Buffer.concat([int(r), int(s)]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+/**
+ * The malleable twin of a base64 DER ECDSA signature: (r, n − s), which verifies as well as the
+ * original and is spelled differently.
+ */
+export function ecdsaTwin(signatureBase64: string): string {
+  const { r, s } = ecdsaParts(Buffer.from(signatureBase64, 'base64'));
+  return ecdsaDer(r, P256_N - s).toString('base64');
+}

@@ -1,19 +1,9 @@
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 import { checkRegion, requireString } from '../provider-options.js';
 import { providerDkimHint } from '../../dkim/dkim.options.js';
-import { defineProvider, HTTP_OPTION_SHAPE } from '../provider.definition.js';
+import { defineProvider, HTTP_OPTION_SHAPE, signedTimeRememberMs } from '../provider.definition.js';
 import { MAILGUN_API_URLS, MailgunTransport, type MailgunTransportOptions, MAILGUN_DKIM_SETUP } from './mailgun.transport.js';
-import { parseMailgunWebhook, verifyMailgunWebhook, type MailgunWebhookOptions } from './mailgun.webhook.js';
-
-/** The signature token Mailgun puts in the body; it is the same when Mailgun delivers the request again. */
-function mailgunToken(rawBody: Buffer): string | undefined {
-  try {
-    const token = (JSON.parse(rawBody.toString()) as { signature?: { token?: unknown } }).signature?.token;
-    return typeof token === 'string' ? token : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { DEFAULT_TOLERANCE_SECONDS, mailgunDeliveryKeys, parseMailgunWebhook, verifyMailgunWebhook, type MailgunWebhookOptions } from './mailgun.webhook.js';
 
 const EXAMPLE = 'mailgun+api://<API key>:<domain>@default';
 
@@ -43,7 +33,8 @@ export const MAILGUN_DEFINITION = defineProvider<MailgunTransportOptions, Mailgu
       if (!options.signingKey) throw new MailerConfigurationError('The Mailgun webhook needs `signingKey` (the HTTP webhook signing key).');
       return {
         verify: (r, now) => verifyMailgunWebhook(r.rawBody, options, now),
-        deliveryId: (r) => mailgunToken(r.rawBody),
+        deliveryKeys: (r, events) => ({ request: mailgunDeliveryKeys(r.rawBody, events), events: [] }),
+        rememberMs: signedTimeRememberMs(options.toleranceSeconds, DEFAULT_TOLERANCE_SECONDS),
         parse: parseMailgunWebhook,
       };
     },

@@ -10,7 +10,7 @@ import { WebhookPayloadError } from '../../../errors/mailer.error.js';
 import { readWebhookJson, str, obj } from '../../http/webhook-body.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface MailgunWebhookOptions {
   /** The HTTP webhook signing key (Mailgun → Sending → Webhooks), not the API key. */
@@ -25,7 +25,7 @@ export interface MailgunSignatureInput {
   timestamp: string | number | undefined;
   /** `signature.token`: 50 random characters, one per request. */
   token: string | undefined;
-  /** `signature.signature`: hex HMAC-SHA256 of timestamp + token. */
+  /** `signature.signature`: lower-case hex HMAC-SHA256 of timestamp + token. */
   signature: string | undefined;
   toleranceSeconds?: number;
   /** The current time in milliseconds; defaults to Date.now(). */
@@ -39,7 +39,9 @@ export function verifyMailgunSignature(input: MailgunSignatureInput): WebhookVer
   if (!timestamp || !token || !signature) {
     return { ok: false, reason: 'missing', message: 'The Mailgun signature (timestamp, token, signature) is missing from the body.' };
   }
-  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/i.test(signature)) {
+  // Lower-case hex, as Mailgun writes it: an upper-case spelling of the same bytes is refused, so a
+  // signature has one form.
+  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature)) {
     return { ok: false, reason: 'malformed', message: 'The Mailgun signature or timestamp is malformed.' };
   }
   const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
@@ -195,4 +197,24 @@ export function parseMailgunWebhook(body: unknown): DeliveryEvent[] {
   }
   if (Object.keys(metadata).length) event.metadata = metadata;
   return [event];
+}
+
+/**
+ * The duplicate keys of a Mailgun request: the event's `id` (kept when Mailgun delivers the event
+ * again, signed afresh) and the signature's token. The signature covers only its timestamp and
+ * token, not `event-data`, so the token is what stops a captured signature from carrying another
+ * event: a token accepted once makes any later request with it a repeat.
+ */
+export function mailgunDeliveryKeys(rawBody: Buffer | string, events: readonly DeliveryEvent[]): string[] {
+  const keys: string[] = [];
+  const id = events[0]?.eventId;
+  if (id) keys.push(id);
+  let token: unknown;
+  try {
+    token = obj(obj(JSON.parse(rawBody.toString())).signature).token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token === 'string' && token) keys.push(`token:${token}`);
+  return keys;
 }

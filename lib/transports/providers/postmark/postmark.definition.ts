@@ -6,6 +6,8 @@ import { PostmarkTransport, type PostmarkTransportOptions, POSTMARK_DKIM_SETUP }
 import {
   assertPostmarkCredentials,
   parsePostmarkWebhook,
+  POSTMARK_REMEMBER_MS,
+  postmarkDeliveryKey,
   verifyPostmarkWebhook,
   type PostmarkWebhookOptions,
 } from './postmark.webhook.js';
@@ -37,8 +39,11 @@ export const POSTMARK_DEFINITION = defineProvider<PostmarkTransportOptions, Post
       assertPostmarkCredentials(options);
       return {
         verify: (r) => verifyPostmarkWebhook(r.headers, options),
-        // Postmark sends nothing that identifies a delivery.
-        deliveryId: () => undefined,
+        deliveryKeys: (r) => {
+          const key = postmarkDeliveryKey(r.rawBody);
+          return { request: key ? [key] : [], events: [] };
+        },
+        rememberMs: POSTMARK_REMEMBER_MS,
         parse: parsePostmarkWebhook,
       };
     },

@@ -8,7 +8,7 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { readWebhookJson, str } from '../../http/webhook-body.js';
+import { obj, readWebhookJson, str } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /**
@@ -128,6 +128,58 @@ function classifyBounce(verdict: BounceVerdict, recipient: string, details: stri
 }
 
 
+/**
+ * A bounce's `ID` as text when it is exact: a string, or a number JSON can hold without rounding.
+ * A larger number has lost its last digits in JSON.parse and could equal another bounce's.
+ */
+function postmarkId(value: unknown): string | undefined {
+  if (typeof value === 'string' && value) return value;
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
+}
+
+/**
+ * How long a Postmark delivery's key is kept. Postmark signs no time, so a copy never goes stale;
+ * an hour covers the retries Postmark makes in the first minutes (1, 5, then every 10) after an
+ * answer that did not reach it.
+ */
+export const POSTMARK_REMEMBER_MS = 3_600_000;
+
+/** The field that dates each record type. */
+const TIME_FIELDS: Readonly<Record<string, string>> = {
+  Delivery: 'DeliveredAt',
+  Bounce: 'BouncedAt',
+  SpamComplaint: 'BouncedAt',
+  Open: 'ReceivedAt',
+  Click: 'ReceivedAt',
+  SubscriptionChange: 'ChangedAt',
+};
+
+/**
+ * The duplicate key of a Postmark request, which carries one record and no delivery id: a bounce
+ * or complaint by its record type and bounce `ID`; any other record by its type, `MessageID`,
+ * recipient and the time Postmark gives it (plus the link of a click and the new state of a
+ * subscription change), hashed. Undefined when those fields are missing: the request is then
+ * processed every time it comes.
+ */
+export function postmarkDeliveryKey(body: unknown): string | undefined {
+  let o: Record<string, unknown>;
+  try {
+    o = obj(readWebhookJson(body, 'Postmark'));
+  } catch {
+    return undefined;
+  }
+  const recordType = str(o.RecordType);
+  if (!recordType) return undefined;
+  const id = postmarkId(o.ID);
+  if (id) return `${recordType}:${id}`;
+  const parts = [recordType, str(o.MessageID), str(o.Email) ?? str(o.Recipient), str(o[TIME_FIELDS[recordType] ?? ''])];
+  if (parts.some((p) => !p)) return undefined;
+  if (recordType === 'Bounce' || recordType === 'SpamComplaint') parts.push(str(o.Type) ?? str(o.TypeCode) ?? '');
+  if (recordType === 'Click') parts.push(str(o.OriginalLink) ?? '');
+  if (recordType === 'SubscriptionChange') parts.push(String(o.SuppressSending));
+  return `${recordType}:sha256:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
+}
+
 function dateOf(value: string | undefined): Date {
   const d = value ? new Date(value) : new Date(Number.NaN);
   // A missing or unreadable time reads as the time of receipt.
@@ -191,7 +243,7 @@ export function parsePostmarkWebhook(body: unknown): DeliveryEvent[] {
   const event: DeliveryEvent = { provider: 'postmark', type, providerEvent, recipient, timestamp: dateOf(when), raw: json };
   const messageId = str(o.MessageID);
   if (messageId) event.providerMessageId = messageId;
-  const id = str(o.ID);
+  const id = postmarkId(o.ID);
   if (id) event.eventId = id;
   if (classification) event.classification = classification;
   const tag = str(o.Tag);

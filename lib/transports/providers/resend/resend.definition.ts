@@ -1,9 +1,11 @@
 import { requestHeader } from '../../http/webhook-body.js';
 import { requireString, singleCredential } from '../provider-options.js';
 import { providerDkimHint } from '../../dkim/dkim.options.js';
-import { defineProvider, HTTP_OPTION_SHAPE } from '../provider.definition.js';
+import { defineProvider, HTTP_OPTION_SHAPE, signedTimeRememberMs } from '../provider.definition.js';
 import { ResendTransport, type ResendTransportOptions, RESEND_DKIM_SETUP } from './resend.transport.js';
-import { parseResendWebhook, resendSigningKey, verifyResendWebhook, type ResendWebhookOptions } from './resend.webhook.js';
+import {
+  DEFAULT_TOLERANCE_SECONDS, parseResendWebhook, resendSigningKey, verifyResendWebhook, type ResendWebhookOptions,
+} from './resend.webhook.js';
 
 /** `resend+api://API_KEY@default` or `{ type: 'resend', apiKey }`. */
 export const RESEND_DEFINITION = defineProvider<ResendTransportOptions, ResendWebhookOptions>({
@@ -27,7 +29,12 @@ export const RESEND_DEFINITION = defineProvider<ResendTransportOptions, ResendWe
       const tolerance = options.toleranceSeconds;
       return {
         verify: (r, now) => verifyResendWebhook(r.headers, r.rawBody, { secret, toleranceSeconds: tolerance }, now),
-        deliveryId: (r) => requestHeader(r.headers, 'svix-id') ?? requestHeader(r.headers, 'webhook-id'),
+        // The Svix message id: signed, and kept by Svix on every retry of the message.
+        deliveryKeys: (r) => {
+          const id = requestHeader(r.headers, 'svix-id') ?? requestHeader(r.headers, 'webhook-id');
+          return { request: id ? [id] : [], events: [] };
+        },
+        rememberMs: signedTimeRememberMs(tolerance, DEFAULT_TOLERANCE_SECONDS),
         parse: parseResendWebhook,
       };
     },

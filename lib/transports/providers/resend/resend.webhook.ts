@@ -14,7 +14,7 @@ import { readWebhookJson, str, obj } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface ResendWebhookOptions {
   /** The webhook's signing secret as Resend shows it (`whsec_…`). */
@@ -71,17 +71,21 @@ export function verifyResendSignature(input: ResendSignatureInput): WebhookVerif
   }
   const key = typeof input.secret === 'string' ? resendSigningKey(input.secret) : input.secret;
   const payload = typeof input.payload === 'string' ? Buffer.from(input.payload) : input.payload;
-  const expected = createHmac('sha256', key)
-    .update(`${id}.${timestamp.trim()}.`)
-    .update(payload)
-    .digest();
+  // Compared as text: the exact padded base64 of the 32-byte digest (44 characters) matches, and no
+  // other spelling of the same bytes (trailing characters, missing padding) does.
+  const expected = Buffer.from(
+    createHmac('sha256', key)
+      .update(`${id}.${timestamp.trim()}.`)
+      .update(payload)
+      .digest('base64'),
+  );
   let sawV1 = false;
   let matched = false;
   for (const entry of signature.split(' ')) {
     const comma = entry.indexOf(',');
     if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
     sawV1 = true;
-    const given = Buffer.from(entry.slice(comma + 1), 'base64');
+    const given = Buffer.from(entry.slice(comma + 1));
     // Every entry is compared, so the time taken does not tell which one matched.
     if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
   }

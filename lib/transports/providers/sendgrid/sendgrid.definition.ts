@@ -1,11 +1,11 @@
-import { requestHeader } from '../../http/webhook-body.js';
 import { checkRegion, requireString, singleCredential } from '../provider-options.js';
 import { providerDkimHint } from '../../dkim/dkim.options.js';
-import { defineProvider, HTTP_OPTION_SHAPE } from '../provider.definition.js';
+import { defineProvider, HTTP_OPTION_SHAPE, signedTimeRememberMs } from '../provider.definition.js';
 import { SENDGRID_API_URLS, SendGridTransport, type SendGridTransportOptions, SENDGRID_DKIM_SETUP } from './sendgrid.transport.js';
 import {
+  DEFAULT_TOLERANCE_SECONDS,
   parseSendGridWebhook,
-  SENDGRID_SIGNATURE_HEADER,
+  sendGridEventKey,
   sendGridPublicKey,
   verifySendGridWebhook,
   type SendGridWebhookOptions,
@@ -36,7 +36,11 @@ export const SENDGRID_DEFINITION = defineProvider<SendGridTransportOptions, Send
       const tolerance = options.toleranceSeconds;
       return {
         verify: (r, now) => verifySendGridWebhook(r.headers, r.rawBody, { publicKey, toleranceSeconds: tolerance }, now),
-        deliveryId: (r) => requestHeader(r.headers, SENDGRID_SIGNATURE_HEADER),
+        // SendGrid names no request, only events (sg_event_id), and may batch a retried event with
+        // others: every event is checked on its own. The signature is never a key: its encoding
+        // can change while it still verifies.
+        deliveryKeys: (_r, events) => ({ request: [], events: events.map(sendGridEventKey) }),
+        rememberMs: signedTimeRememberMs(tolerance, DEFAULT_TOLERANCE_SECONDS),
         parse: parseSendGridWebhook,
       };
     },

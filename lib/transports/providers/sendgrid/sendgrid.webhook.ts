@@ -1,4 +1,4 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { buildClassification, decideReason, enhancedStatusOf, replyCodeOf } from '../../../bounces/index.js';
 import type { BounceReason, Classification, DeliveryKind } from '../../../core/classification.types.js';
 import {
@@ -8,14 +8,14 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { readWebhookJson, str } from '../../http/webhook-body.js';
+import { canonicalBase64, readWebhookJson, str } from '../../http/webhook-body.js';
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
 
 /** Seconds a signed timestamp may differ from the clock before a request is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export interface SendGridWebhookOptions {
   /**
@@ -50,7 +50,7 @@ export interface SendGridSignatureInput {
   publicKey: string | KeyObject;
   /** The raw request body, byte for byte. */
   payload: Buffer | string;
-  /** X-Twilio-Email-Event-Webhook-Signature: base64 of the DER ECDSA signature. */
+  /** X-Twilio-Email-Event-Webhook-Signature: base64 of the DER ECDSA signature, in its canonical encoding. */
   signature: string | undefined;
   /** X-Twilio-Email-Event-Webhook-Timestamp: seconds since the epoch. */
   timestamp: string | undefined;
@@ -74,24 +74,47 @@ export function verifySendGridSignature(input: SendGridSignatureInput): WebhookV
     return { ok: false, reason: 'stale', message: `The SendGrid timestamp is more than ${tolerance} s away from now.` };
   }
   const key = sendGridPublicKey(input.publicKey);
-  const sig = Buffer.from(signature.trim(), 'base64');
-  if (sig.length === 0) return { ok: false, reason: 'malformed', message: 'The SendGrid signature is not base64.' };
+  const sig = canonicalBase64(signature);
+  if (sig === undefined || !isStrictDerSignature(sig)) {
+    return { ok: false, reason: 'malformed', message: 'The SendGrid signature is not a base64 DER ECDSA signature in its canonical encoding.' };
+  }
   const payload = typeof input.payload === 'string' ? Buffer.from(input.payload) : input.payload;
   const signed = Buffer.concat([Buffer.from(timestamp), payload]);
   let valid = false;
   try {
     valid = verify('sha256', signed, { key, dsaEncoding: 'der' }, sig);
   } catch {
-    // not a DER signature; SendGrid's libraries emit DER, some proxies re-encode as r||s
-    if (sig.length === 64) {
-      try {
-        valid = verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, sig);
-      } catch {
-        valid = false;
-      }
-    }
+    valid = false;
   }
   return valid ? { ok: true } : { ok: false, reason: 'mismatch', message: 'The SendGrid signature does not verify.' };
+}
+
+/** The order n of the P-256 group: r and s of a signature lie in [1, n − 1]. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * Is `der` an ECDSA-Sig-Value (SEQUENCE { r INTEGER, s INTEGER }) in DER's one spelling: short-form
+ * lengths (a P-256 signature is at most 72 bytes), each integer positive, minimal and below n, and
+ * nothing after the sequence? A signature has then one byte form, the one SendGrid sends.
+ *
+ * `s` and `n − s` both verify, and SendGrid's signer emits either (real deliveries carry high-s
+ * values), so refusing one of them would refuse genuine requests; that twin is harmless because
+ * duplicates are recognised by the events' ids, never by the signature.
+ */
+export function isStrictDerSignature(der: Buffer): boolean {
+  if (der.length < 8 || der[0] !== 0x30 || der[1]! >= 0x80 || der[1] !== der.length - 2) return false;
+  let at = 2;
+  for (let i = 0; i < 2; i++) {
+    const length = der[at + 1];
+    if (der[at] !== 0x02 || length === undefined || length === 0 || length > 33 || at + 2 + length > der.length) return false;
+    const int = der.subarray(at + 2, at + 2 + length);
+    if (int[0]! & 0x80) return false; // negative
+    if (int[0] === 0 && (length === 1 || !(int[1]! & 0x80))) return false; // a leading zero that is not needed
+    const value = BigInt(`0x${int.toString('hex')}`);
+    if (value === 0n || value >= P256_ORDER) return false;
+    at += 2 + length;
+  }
+  return at === der.length;
 }
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
@@ -264,4 +287,13 @@ export function parseSendGridWebhook(body: unknown): DeliveryEvent[] {
   const list = Array.isArray(json) ? json : typeof json === 'object' && json !== null ? [json] : undefined;
   if (!list) throw new WebhookPayloadError('The SendGrid webhook body is not an array of events.');
   return list.map(toEvent);
+}
+
+/**
+ * The duplicate key of a SendGrid event: its `sg_event_id`, which SendGrid gives every event and
+ * keeps when it delivers the event again, in the same batch or another. An event without one (not
+ * something SendGrid sends) is keyed by a hash of its JSON, which the signature covers.
+ */
+export function sendGridEventKey(event: DeliveryEvent): string {
+  return event.eventId ?? `sha256:${createHash('sha256').update(JSON.stringify(event.raw)).digest('hex')}`;
 }

@@ -1,10 +1,11 @@
 import { MailerConfigurationError } from '../../../errors/mailer.error.js';
 import { checkAwsRegion } from '../provider-options.js';
-import { defineProvider, HTTP_OPTION_SHAPE } from '../provider.definition.js';
+import { defineProvider, HTTP_OPTION_SHAPE, signedTimeRememberMs } from '../provider.definition.js';
 import { SesTransport, type SesTransportOptions } from './ses.transport.js';
 import {
   assertSesWebhookOptions,
   confirmSnsSubscription,
+  DEFAULT_TOLERANCE_SECONDS,
   parseSesWebhook,
   readSnsMessage,
   verifySesWebhook,
@@ -71,7 +72,12 @@ export const SES_DEFINITION = defineProvider<SesTransportOptions, SesWebhookOpti
       assertSesWebhookOptions(options);
       return {
         verify: (r, now) => verifySesWebhook(r.rawBody, options, now),
-        deliveryId: (r) => readSnsMessage(r.rawBody)?.MessageId,
+        // The SNS MessageId: signed, and kept by SNS on every retry of the message.
+        deliveryKeys: (r) => {
+          const id = readSnsMessage(r.rawBody)?.MessageId;
+          return { request: id ? [id] : [], events: [] };
+        },
+        rememberMs: signedTimeRememberMs(options.toleranceSeconds, DEFAULT_TOLERANCE_SECONDS),
         async handshake(r) {
           const message = readSnsMessage(r.rawBody);
           if (!message || message.Type !== 'SubscriptionConfirmation') return undefined;

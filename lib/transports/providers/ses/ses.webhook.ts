@@ -9,10 +9,10 @@ import {
   type WebhookVerification,
 } from '../../../core/delivery-event.types.js';
 import { MailerConfigurationError, WebhookPayloadError } from '../../../errors/mailer.error.js';
-import { str, obj } from '../../http/webhook-body.js';
+import { canonicalBase64, str, obj } from '../../http/webhook-body.js';
 
 /** Seconds an SNS message's Timestamp may be away from the clock before it is refused as stale. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_CERTIFICATE_BYTES = 16_384;
 const CERTIFICATE_CACHE_SIZE = 32;
@@ -187,6 +187,8 @@ export async function verifySnsSignature(
   if (!message.Signature || !message.SigningCertURL) {
     return { ok: false, reason: 'missing', message: 'The SNS message has no Signature or SigningCertURL.' };
   }
+  const signature = canonicalBase64(message.Signature);
+  if (signature === undefined) return { ok: false, reason: 'malformed', message: 'The SNS Signature is not base64 in its canonical encoding.' };
   const algorithm = message.SignatureVersion === '1' ? 'sha1' : message.SignatureVersion === '2' ? 'sha256' : undefined;
   if (!algorithm) return { ok: false, reason: 'malformed', message: `Unknown SNS SignatureVersion "${message.SignatureVersion}".` };
   const toSign = snsStringToSign(message);
@@ -212,10 +214,9 @@ export async function verifySnsSignature(
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
     return { ok: false, reason: 'untrusted', message: 'The SNS signing certificate is not valid now.' };
   }
-  const signature = Buffer.from(message.Signature, 'base64');
   let valid = false;
   try {
-    valid = signature.length > 0 && verify(algorithm, Buffer.from(toSign, 'utf8'), cert.publicKey, signature);
+    valid = verify(algorithm, Buffer.from(toSign, 'utf8'), cert.publicKey, signature);
   } catch {
     valid = false;
   }
