@@ -80,6 +80,8 @@ export interface PreviewAppOptions {
   copyTemplates?: boolean;
   providers?: Type<unknown>[];
   listen?: boolean;
+  /** `app.setGlobalPrefix(prefix)` before listening. */
+  globalPrefix?: string;
 }
 
 /** A Nest app with a MailerModule on memory:// and the preview module, listening on a loopback port. */
@@ -106,13 +108,14 @@ export async function startPreviewApp(options: PreviewAppOptions = {}): Promise<
       providers: options.providers ?? [SampleData, ReceiptPreviews, OrphanPreviews],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
+    if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
     if (options.listen === false) await app.init();
     else await app.listen(0, '127.0.0.1');
     const port = options.listen === false ? 0 : (app.getHttpServer().address() as AddressInfo).port;
     return {
       app,
       mailer: app.get(MailerService),
-      url: `http://127.0.0.1:${port}/${options.path ?? 'mail-preview'}`,
+      url: `http://127.0.0.1:${port}/${options.globalPrefix ? `${options.globalPrefix}/` : ''}${(options.path ?? 'mail-preview').replace(/^\/+|\/+$/g, '')}`,
       templates,
       async close() {
         await app.close();
