@@ -107,7 +107,7 @@ export class MailerPreviewService implements OnModuleInit, OnModuleDestroy {
     private readonly moduleRef: ModuleRef,
     private readonly discovery: DiscoveryService,
   ) {
-    checkOptions(options, PREVIEW_OPTION_SHAPE, 'MailerPreviewModule', { path: EXTRA_HINT, isGlobal: EXTRA_HINT });
+    checkOptions(options, PREVIEW_OPTION_SHAPE, 'MailerPreviewModule', { path: EXTRA_HINT });
     const size = options.outboxSize ?? DEFAULT_OUTBOX_SIZE;
     if (!Number.isInteger(size) || size < 1) {
       throw new MailerConfigurationError(`MailerPreviewModule: outboxSize must be a whole number of at least 1, got ${String(size)}.`);
