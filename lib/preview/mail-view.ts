@@ -1,7 +1,7 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment, MailAddress, OutgoingMail } from '../core/mail.types.js';
-import { formatAddress } from '../transports/http/index.js';
+import { formatAddress, outgoingHeaders } from '../transports/http/index.js';
 
 /**
  * Set on an attachment part whose bytes the preview does not have: a stream the transport has
@@ -76,12 +76,13 @@ export function withKeptAttachments(mail: OutgoingMail): OutgoingMail {
 }
 
 /**
- * The RFC 5322 message as the SMTP transport writes it (tags and metadata as X- headers, Bcc left
- * out), built by nodemailer's MailComposer with file and URL access off. DKIM is not applied: the
+ * The RFC 5322 message as the SMTP transport writes it (tags and metadata as X- headers, priority
+ * headers, Bcc left out), built by nodemailer's MailComposer with file and URL access off. DKIM is not applied: the
  * preview never touches private keys.
  */
 export async function buildMessage(mail: OutgoingMail): Promise<Buffer> {
-  const headers: Record<string, string> = { ...mail.headers };
+  // Priority headers are nodemailer's Mailer's work, not MailComposer's: added here the same way.
+  const headers: Record<string, string> = outgoingHeaders(mail, { messageId: false });
   if (mail.tags.length) headers['X-Tags'] = mail.tags.join(', ');
   for (const [key, value] of Object.entries(mail.metadata)) headers[`X-Metadata-${key}`] = value;
   const composer = new MailComposer({
@@ -103,7 +104,6 @@ export async function buildMessage(mail: OutgoingMail): Promise<Buffer> {
       ...(a.headers ? { headers: a.headers } : {}),
     })),
     headers,
-    priority: mail.priority,
     ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
