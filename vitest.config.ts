@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^nestjs-mailroom$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
       { find: /^nestjs-mailroom\/webhooks$/, replacement: fileURLToPath(new URL('./lib/webhooks.ts', import.meta.url)) },
+      { find: /^nestjs-mailroom\/preview$/, replacement: fileURLToPath(new URL('./lib/preview/index.ts', import.meta.url)) },
     ],
   },
   test: {

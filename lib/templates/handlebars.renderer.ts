@@ -98,6 +98,7 @@ export class HandlebarsRenderer implements TemplateRenderer {
   private reloading?: Promise<void>;
   private reloadAgain = false;
   private closed = false;
+  private readonly reloadListeners = new Set<(error?: Error) => void>();
 
   constructor(private readonly options: HandlebarsTemplateOptions) {
     if (!options || typeof options.dir !== 'string' || options.dir.trim() === '') {
@@ -165,8 +166,19 @@ export class HandlebarsRenderer implements TemplateRenderer {
     return { ...this.variant(set, entry, this.layoutFor(set, entry, options)).mode };
   }
 
+  /**
+   * Hears the outcome of every recompile in watch mode: called with no argument once the new
+   * templates are in use, with the error when they did not compile (the last good ones stay).
+   * Returns the function that stops listening. The preview module uses it for live reload.
+   */
+  onReload(listener: (error?: Error) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.reloadListeners.clear();
     clearTimeout(this.reloadTimer);
     for (const watcher of this.watchers.splice(0)) watcher.close();
     await this.reloading;
@@ -355,9 +367,22 @@ export class HandlebarsRenderer implements TemplateRenderer {
   private async reload(): Promise<void> {
     try {
       const next = await this.build();
-      if (!this.closed) this.current = next;
+      if (this.closed) return;
+      this.current = next;
+      this.notify();
     } catch (error) {
       this.report(error);
+      if (!this.closed) this.notify(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private notify(error?: Error): void {
+    for (const listener of this.reloadListeners) {
+      try {
+        listener(error);
+      } catch (thrown) {
+        this.report(thrown);
+      }
     }
   }
 

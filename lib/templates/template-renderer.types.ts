@@ -18,4 +18,12 @@ export interface TemplateRenderer {
   /** Throws TemplateNotFoundError or TemplateRenderError; never sends anything. */
   render(template: string, context: Record<string, unknown>, options?: RenderOptions): RenderedMail;
   close(): Promise<void>;
+  /** Names of all templates, sorted. Optional: the preview module lists what this returns. */
+  templateNames?(): string[];
+  /**
+   * Optional: calls `listener` after each recompile in a watch mode, with the error when the
+   * change did not compile; returns the function that stops listening. The preview module uses it
+   * to reload its pages and show template errors.
+   */
+  onReload?(listener: (error?: Error) => void): () => void;
 }

@@ -2,11 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { MailerModule } from 'nestjs-mailroom';
+import { MailerPreviewModule } from 'nestjs-mailroom/preview';
 import { MailErrorsFilter } from './mail-errors.filter.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
+import { ReceiptPreviews } from './orders/receipt.previews.js';
 import { OUTBOX, OutboxModule } from './outbox/outbox.module.js';
 import type { OutboxServer } from './outbox/outbox.server.js';
+
+/** `npm start` runs without NODE_ENV: development, where templates reload when they change. */
+const development = process.env.NODE_ENV === undefined || process.env.NODE_ENV === 'development';
 
 @Module({
   imports: [
@@ -14,15 +19,17 @@ import type { OutboxServer } from './outbox/outbox.server.js';
     MailerModule.forRootAsync({
       imports: [OutboxModule],
       inject: [OUTBOX],
-      // The transport comes from MAILER_URL alone; without it, mail goes to the embedded outbox.
+      // The transport comes from MAILER_URL alone; without it, mail goes to the embedded SMTP server.
       useFactory: (outbox: OutboxServer | null) => ({
         transport: process.env.MAILER_URL ?? outbox!.url,
         defaults: { from: process.env.MAIL_FROM ?? 'Lumen & Co <orders@lumen.example>' },
-        templates: { dir: fileURLToPath(new URL('../templates', import.meta.url)) },
+        templates: { dir: fileURLToPath(new URL('../templates', import.meta.url)), watch: development },
       }),
     }),
+    // GET /outbox: every template with the sample receipts, and every mail sent, whatever the transport.
+    MailerPreviewModule.forRoot({ path: 'outbox', enabled: process.env.NODE_ENV !== 'production' }),
   ],
   controllers: [OrdersController],
-  providers: [OrdersService, { provide: APP_FILTER, useClass: MailErrorsFilter }],
+  providers: [OrdersService, ReceiptPreviews, { provide: APP_FILTER, useClass: MailErrorsFilter }],
 })
 export class AppModule {}

@@ -57,7 +57,8 @@ describe('sample app over a provider API', () => {
     expect(attachments.get('logo.png')!.ContentID).toBe('cid:logo@mailroom.sample');
     expect(Buffer.from(attachments.get('logo.png')!.Content, 'base64').subarray(1, 4).toString()).toBe('PNG');
 
-    // With MAILER_URL set the embedded outbox is off.
-    await request(app.getHttpServer()).get('/outbox').expect(404);
+    // The preview's outbox shows what went to Postmark too.
+    const outbox = await request(app.getHttpServer()).get('/outbox/api/mails').expect(200);
+    expect(outbox.body).toMatchObject([{ subject: 'Your receipt for order #1001', transport: 'default', status: 'sent' }]);
   });
 });

@@ -4,6 +4,8 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../../sample-app/src/app.module.js';
+import { OUTBOX } from '../../sample-app/src/outbox/outbox.module.js';
+import type { OutboxServer } from '../../sample-app/src/outbox/outbox.server.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 
 const apps: INestApplication[] = [];
@@ -22,48 +24,77 @@ async function start(): Promise<INestApplication> {
   return app;
 }
 
-interface OutboxEntry {
-  subject: string;
-  messageId: string;
-  envelope: { to: string[] };
-  text: string;
-  html: string;
-  attachments: Array<{ filename: string; contentType: string; cid?: string; size: number }>;
+/** A mail as the preview's outbox API (GET /outbox/api/mails/:id) describes it. */
+interface PreviewedMail {
+  id: number;
+  status: string;
+  transport: string;
+  view: {
+    messageId: string;
+    subject: string;
+    envelope: { to: string[] };
+    text: string;
+    attachments: Array<{ filename: string; contentType: string; cid?: string; size: number }>;
+  };
 }
 
 describe('sample app', () => {
-  it('sends a receipt to the embedded outbox over SMTP when MAILER_URL is not set', async () => {
+  it('sends a receipt to the embedded SMTP server when MAILER_URL is not set, and shows it in the outbox', async () => {
     delete process.env.MAILER_URL;
     const app = await start();
     const sent = await request(app.getHttpServer()).post('/orders/1001/receipt').expect(202);
     expect(sent.body).toMatchObject({ transport: 'default', accepted: ['ada@example.org'], rejected: [] });
 
-    const outbox = await request(app.getHttpServer()).get('/outbox').expect(200);
-    const entries = outbox.body as OutboxEntry[];
-    expect(entries).toHaveLength(1);
-    const [mail] = entries;
-    expect(mail!.messageId).toBe(sent.body.messageId);
-    expect(mail!.subject).toBe('Your receipt for order #1001');
-    expect(mail!.envelope.to).toEqual(['ada@example.org']);
-    expect(mail!.html).toContain('Thanks for your order, Ada Lovelace');
-    expect(mail!.html).toContain('3 × Edison bulb (E27)');
-    expect(mail!.html).toMatch(/style="[^"]*text-align: ?right/);
-    expect(mail!.text).toContain('3 × Edison bulb (E27)');
-    expect(mail!.text).toContain('€86.50');
-    const attachments = new Map(mail!.attachments.map((a) => [a.filename, a]));
+    // It travelled over SMTP: the embedded server received and parsed it.
+    const received = app.get<OutboxServer>(OUTBOX).entries;
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ messageId: sent.body.messageId, subject: 'Your receipt for order #1001', envelope: { to: ['ada@example.org'] } });
+    expect(received[0]!.html).toContain('Thanks for your order, Ada Lovelace');
+
+    // The preview's outbox (GET /outbox is its page) lists it, with every part.
+    const list = await request(app.getHttpServer()).get('/outbox/api/mails').expect(200);
+    expect(list.body).toHaveLength(1);
+    const mail = (await request(app.getHttpServer()).get(`/outbox/api/mails/${list.body[0].id}`).expect(200)).body as PreviewedMail;
+    expect(mail).toMatchObject({ status: 'sent', transport: 'default' });
+    expect(mail.view.messageId).toBe(sent.body.messageId);
+    expect(mail.view.subject).toBe('Your receipt for order #1001');
+    expect(mail.view.envelope.to).toEqual(['ada@example.org']);
+    expect(mail.view.text).toContain('3 × Edison bulb (E27)');
+    expect(mail.view.text).toContain('€86.50');
+    const attachments = new Map(mail.view.attachments.map((a) => [a.filename, a]));
     expect(attachments.get('invoice-1001.pdf')?.contentType).toBe('application/pdf');
     expect(attachments.get('logo.png')?.cid).toBe('logo@mailroom.sample');
+    const html = await request(app.getHttpServer()).get(`/outbox/api/mails/${mail.id}/html`).expect(200);
+    expect(html.text).toContain('Thanks for your order, Ada Lovelace');
+    expect(html.text).toContain('3 × Edison bulb (E27)');
+    expect(html.text).toMatch(/style="[^"]*text-align: ?right/);
+    const page = await request(app.getHttpServer()).get('/outbox').expect(200);
+    expect(page.text).toContain('<title>Mail preview</title>');
+  });
+
+  it('previews the receipt template with the sample orders of its preview class', async () => {
+    delete process.env.MAILER_URL;
+    const app = await start();
+    const listing = await request(app.getHttpServer()).get('/outbox/api/templates').expect(200);
+    expect(listing.body.templates).toEqual([
+      { name: 'receipt', previews: ['severalLines', 'oneLine', 'longOrder'].map((name) => ({ name, source: `ReceiptPreviews.${name}` })) },
+    ]);
+    const preview = await request(app.getHttpServer()).get('/outbox/api/preview?template=receipt&preview=oneLine').expect(200);
+    expect(preview.body).toMatchObject({ ok: true, view: { subject: 'Your receipt for order #1002', to: ['Grace Hopper <grace@example.org>'] } });
+    expect(preview.body.view.text).toContain('2 × Notebook, dotted');
+    // A preview sends nothing.
+    expect(app.get<OutboxServer>(OUTBOX).entries).toEqual([]);
   });
 
   it('answers 404 for an unknown order and sends nothing', async () => {
     delete process.env.MAILER_URL;
     const app = await start();
     await request(app.getHttpServer()).post('/orders/9999/receipt').expect(404);
-    const outbox = await request(app.getHttpServer()).get('/outbox').expect(200);
+    const outbox = await request(app.getHttpServer()).get('/outbox/api/mails').expect(200);
     expect(outbox.body).toEqual([]);
   });
 
-  it('sends through the transport in MAILER_URL alone, and the outbox is off', async () => {
+  it('sends through the transport in MAILER_URL alone; the embedded server is off and the outbox shows the mail', async () => {
     const sink = await startSmtpSink({ starttls: false });
     try {
       process.env.MAILER_URL = `${sink.url}?tlsMode=none`;
@@ -74,7 +105,9 @@ describe('sample app', () => {
       expect(mail!.parsed.attachments.map((a) => a.filename).sort()).toEqual(['invoice-1002.pdf', 'logo.png']);
       const pdf = mail!.parsed.attachments.find((a) => a.filename === 'invoice-1002.pdf')!;
       expect(pdf.content.subarray(0, 5).toString()).toBe('%PDF-');
-      await request(app.getHttpServer()).get('/outbox').expect(404);
+      expect(app.get(OUTBOX)).toBeNull();
+      const outbox = await request(app.getHttpServer()).get('/outbox/api/mails').expect(200);
+      expect(outbox.body.map((m: { subject: string }) => m.subject)).toEqual(['Your receipt for order #1002']);
     } finally {
       // The mailer's pooled connection must close before the server can stop.
       for (const app of apps.splice(0)) await app.close();

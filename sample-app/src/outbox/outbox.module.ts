@@ -1,21 +1,10 @@
-import { Controller, Get, Inject, Module, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
-import { OutboxServer, type OutboxEntry } from './outbox.server.js';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { OutboxServer } from './outbox.server.js';
 
 export const OUTBOX = Symbol('OUTBOX');
 
-@Controller('outbox')
-export class OutboxController {
-  constructor(@Inject(OUTBOX) private readonly outbox: OutboxServer | null) {}
-
-  @Get()
-  list(): OutboxEntry[] {
-    if (!this.outbox) throw new NotFoundException('The embedded outbox is off because MAILER_URL is set; mail goes to that transport.');
-    return this.outbox.entries;
-  }
-}
-
+/** The embedded SMTP server the app sends to when MAILER_URL is not set; null when it is. */
 @Module({
-  controllers: [OutboxController],
   providers: [
     {
       provide: OUTBOX,

@@ -17,7 +17,8 @@ export interface OutboxEntry {
 
 /**
  * The sample app's embedded default: a real SMTP server on a loopback port. Mail sent by the
- * app travels over SMTP to it, and GET /outbox shows what arrived.
+ * app travels over SMTP to it and is kept, parsed, in `entries`; the mail preview at GET /outbox
+ * shows what the app sent.
  */
 export class OutboxServer {
   readonly entries: OutboxEntry[] = [];

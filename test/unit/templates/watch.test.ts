@@ -54,6 +54,26 @@ describe('watch mode', () => {
     await eventually(() => renderer.render('welcome', welcome).html!.includes('Fixed, Zed'));
   });
 
+  it('tells onReload listeners about each recompile: the error when it failed, nothing when it took over', async () => {
+    const { dir, renderer } = await watched();
+    const heard: Array<Error | undefined> = [];
+    const stop = renderer.onReload((error) => heard.push(error));
+    await writeFile(join(dir, 'welcome.hbs'), '<h1>{{#if name}}Broken</h1>');
+    await eventually(() => heard.length > 0);
+    expect(heard[0]).toBeInstanceOf(TemplateSyntaxError);
+    expect((heard[0] as TemplateSyntaxError).file).toBe(join(dir, 'welcome.hbs'));
+
+    await writeFile(join(dir, 'welcome.hbs'), '<h1>Fixed, {{name}}</h1>');
+    await eventually(() => heard.length > 1 && heard.at(-1) === undefined);
+    expect(renderer.render('welcome', welcome).html).toContain('Fixed, Zed');
+
+    stop();
+    const count = heard.length;
+    await writeFile(join(dir, 'welcome.hbs'), '<h1>Again, {{name}}</h1>');
+    await eventually(() => renderer.render('welcome', welcome).html!.includes('Again, Zed'));
+    expect(heard).toHaveLength(count);
+  });
+
   it('stops watching on close()', async () => {
     const { dir, renderer } = await watched();
     await renderer.close();
