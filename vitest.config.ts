@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^nestjs-mailroom$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
       { find: /^nestjs-mailroom\/webhooks$/, replacement: fileURLToPath(new URL('./lib/webhooks.ts', import.meta.url)) },
+      { find: /^nestjs-mailroom\/testing$/, replacement: fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)) },
     ],
   },
   test: {
