@@ -4,9 +4,9 @@ import type { Transport } from '../core/transport.types.js';
 import { FailoverTransport } from '../transports/failover.transport.js';
 import { HttpTransport } from '../transports/http/http.transport.js';
 import { RoundRobinTransport } from '../transports/roundrobin.transport.js';
-import { captureMessage } from './captured-message.js';
+import { captureMessage } from './captured-message.builder.js';
 import type { MailRecorder } from './mail.recorder.js';
-import { simulate } from './simulated-failure.js';
+import { simulate } from './failure.simulator.js';
 
 /** What a provider transport checks before it sends anything (protected on HttpTransport). */
 interface FeatureCheck {

@@ -13,4 +13,4 @@ export type {
   TextPattern,
   WaitForOptions,
 } from './captured-mail.types.js';
-export type { SimulatedFailure, SimulatedProviderError, SimulatedSmtpReply } from './simulated-failure.js';
+export type { SimulatedFailure, SimulatedProviderError, SimulatedSmtpReply } from './failure.simulator.js';

@@ -8,9 +8,9 @@ import type { Transport } from '../core/transport.types.js';
 import { templateContextOf } from '../nest/mail-context.js';
 import { MailerService } from '../nest/mailer.service.js';
 import type { CapturedMail } from './captured-mail.types.js';
-import type { CapturedMessage } from './captured-message.js';
+import type { CapturedMessage } from './captured-message.builder.js';
 import { matches, type MailDraft, type Matcher } from './mail.matcher.js';
-import { failureApplies, type Failure } from './simulated-failure.js';
+import { failureApplies, type Failure } from './failure.simulator.js';
 
 /**
  * The state behind the Mailbox: mails captured, failures queued. A capturing transport hands each

@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import type { CapturedMail, MailMatch, MailMatcher, WaitForOptions } from './captured-mail.types.js';
 import { MailRecorder } from './mail.recorder.js';
 import { checkMatch, closest, describeMails, describeMatch, matches, project, recipientsOf } from './mail.matcher.js';
-import { toFailure, type SimulatedFailure } from './simulated-failure.js';
+import { toFailure, type SimulatedFailure } from './failure.simulator.js';
 
 /** Default time `waitFor()` waits: under the 5 s Jest and Vitest give a test, so the mailbox's message is the one shown. */
 const DEFAULT_WAIT = 2_000;

@@ -35,21 +35,27 @@ describe('MailerTestingModule', () => {
     const api = `postmark+api://${POSTMARK_TOKEN}@127.0.0.1:${postmark.url.split(':').pop()}`;
     const { mailer, mailbox } = await testApp({
       defaults: { from: 'shop@example.com' },
-      transports: { default: smtp, bulk: api, backup: `failover(${smtp} ${api})` },
+      transports: { default: smtp, bulk: api, backup: `failover(${smtp} ${api})`, spread: `roundrobin(${api} ${smtp})` },
     });
 
     await mailer.send({ to: 'ada@example.org', subject: 'One', text: 'over SMTP' });
     await mailer.send({ to: 'ada@example.org', subject: 'Two', text: 'over the API' }, { transport: 'bulk' });
     const third = await mailer.send({ to: 'ada@example.org', subject: 'Three', text: 'through the failover' }, { transport: 'backup' });
+    const spread = mailbox.mails.length;
+    await mailer.send({ to: 'a@example.org', text: 'a' }, { transport: 'spread' });
+    await mailer.send({ to: 'b@example.org', text: 'b' }, { transport: 'spread' });
     await mailer.verify('default');
 
-    expect(mailbox.mails.map((m) => [m.subject, m.transport, m.kind])).toEqual([
+    // A round-robin transport keeps its members and takes them in turn.
+    const turns = mailbox.mails.slice(spread);
+    expect(turns.map((m) => `${m.transport} ${m.kind}`).sort()).toEqual(['spread[0] postmark', 'spread[1] smtp']);
+    expect(mailbox.mails.slice(0, spread).map((m) => [m.subject, m.transport, m.kind])).toEqual([
       ['One', 'default', 'smtp'],
       ['Two', 'bulk', 'postmark'],
       ['Three', 'backup[0]', 'smtp'],
     ]);
     expect(third).toMatchObject({ transport: 'backup[0]', accepted: ['ada@example.org'], rejected: [] });
-    expect(mailer.transportNames).toEqual(['default', 'bulk', 'backup']);
+    expect(mailer.transportNames).toEqual(['default', 'bulk', 'backup', 'spread']);
     expect(sink.connections).toEqual([]);
     expect(postmark.requests).toEqual([]);
   });
