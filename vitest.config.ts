@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^nestjs-mailroom$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
       { find: /^nestjs-mailroom\/webhooks$/, replacement: fileURLToPath(new URL('./lib/webhooks.ts', import.meta.url)) },
       { find: /^nestjs-mailroom\/preview$/, replacement: fileURLToPath(new URL('./lib/preview/index.ts', import.meta.url)) },
+      { find: /^nestjs-mailroom\/testing$/, replacement: fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -4,7 +4,7 @@ import { MailerHealthIndicator } from './mailer.health.js';
 import type { MailerModuleExtras, MailerModuleOptions } from './mailer.options.js';
 import { createMailerRuntime } from './mailer.runtime.js';
 import { MailerService } from './mailer.service.js';
-import { getMailerToken, MAILER_RUNTIME } from './mailer.tokens.js';
+import { getMailerToken, MAILER_RUNTIME, MAILER_TRANSPORT_OVERRIDE, type MailerTransportOverride } from './mailer.tokens.js';
 
 function boundMailerProviders(names: readonly string[]): Provider[] {
   return [...new Set(names)].map((name) => ({
@@ -41,8 +41,8 @@ export const {
   providers: [
     {
       provide: MAILER_RUNTIME,
-      useFactory: (options: MailerModuleOptions) => createMailerRuntime(options),
-      inject: [MAILER_MODULE_OPTIONS],
+      useFactory: (options: MailerModuleOptions, override?: MailerTransportOverride) => createMailerRuntime(options, override),
+      inject: [MAILER_MODULE_OPTIONS, { token: MAILER_TRANSPORT_OVERRIDE, optional: true }],
     },
     MailerService,
     // Safe without @nestjs/terminus: the package is imported only when isHealthy() runs.

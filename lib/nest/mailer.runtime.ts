@@ -15,6 +15,7 @@ import type { RetryClock } from '../retry/retry.clock.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { RETRY_HINTS, RETRY_OPTION_SHAPE, type RetryOptions } from '../retry/retry.options.js';
 import { fromIncumbentOptions } from './incumbent-options.compat.js';
+import type { MailerTransportOverride } from './mailer.tokens.js';
 import {
   ATTACHMENT_POLICY_SHAPE,
   DEFAULTS_HINTS,
@@ -41,6 +42,8 @@ export interface MailerRuntime {
   retryPolicies: Map<string, RetryPolicy | undefined>;
   /** Per transport: its send-rate limiter. */
   limiters: Map<string, RateLimiter>;
+  /** True when each OutgoingMail keeps its template context (see MailerTransportOverride). */
+  keepTemplateContext?: boolean;
 }
 
 function isRateLimiter(value: unknown): value is RateLimiter {
@@ -147,8 +150,12 @@ export function checkMailerOptions(given: MailerModuleOptions): MailerModuleOpti
   return options;
 }
 
-/** Builds transports and compiles templates; any mistake stops start-up with a MailerConfigurationError. */
-export async function createMailerRuntime(given: MailerModuleOptions): Promise<MailerRuntime> {
+/**
+ * Builds transports and compiles templates; any mistake stops start-up with a MailerConfigurationError.
+ * With an `override` (nestjs-mailroom/testing), each transport is built and checked as usual, then
+ * replaced by what the override returns.
+ */
+export async function createMailerRuntime(given: MailerModuleOptions, override?: MailerTransportOverride): Promise<MailerRuntime> {
   const options = checkMailerOptions(given);
   const context = { logger: new Logger('MailerTransport') };
   const configs = new Map<string, MailerModuleOptions['transport']>();
@@ -168,17 +175,24 @@ export async function createMailerRuntime(given: MailerModuleOptions): Promise<M
   const transports = new Map<string, Transport>();
   let renderer: TemplateRenderer | undefined;
   try {
-    for (const [name, config] of configs) transports.set(name, createTransport(name, config!, context));
+    for (const [name, config] of configs) {
+      const built = createTransport(name, config!, context);
+      transports.set(name, override ? override.replaceTransport(built) : built);
+    }
     if (options.templates) {
       const made: TemplateRenderer = 'renderer' in options.templates ? options.templates.renderer : new HandlebarsRenderer(options.templates);
       await made.init();
       renderer = made;
     }
     const names = [...configs.keys()];
-    const { retry, retryPolicies } = createRetryPolicies(options.retry, names);
-    const limiters = createRateLimiters(options.rateLimit, names, options.retry ? options.retry.clock : undefined);
+    const ownRetry = options.retry;
+    const clock = (ownRetry ? ownRetry.clock : undefined) ?? override?.clock;
+    const retryOptions = clock && (ownRetry === undefined || (typeof ownRetry === 'object' && ownRetry !== null)) ? { ...ownRetry, clock } : ownRetry;
+    const { retry, retryPolicies } = createRetryPolicies(retryOptions, names);
+    const limiters = createRateLimiters(options.rateLimit, names, clock);
     const suppression = await createSuppression(options.suppression);
-    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters };
+    const keepTemplateContext = override?.keepTemplateContext === true;
+    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters, keepTemplateContext };
   } catch (error) {
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
     await renderer?.close();

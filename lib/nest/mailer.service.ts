@@ -24,6 +24,7 @@ import { limitedTransport } from '../retry/rate-limited.transport.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import type { RetryOptions } from '../retry/retry.options.js';
 import { sendWithRetry } from '../retry/retry-send.js';
+import { keepTemplateContext } from './mail-context.js';
 import type { MailInterceptor } from './mail-interceptor.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
@@ -330,6 +331,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
       : {};
     const { defaults = {}, attachments = {} } = this.runtime.options;
     let outgoing = await composeMail(mail, rendered, defaults, attachments);
+    if (this.runtime.keepTemplateContext && mail.template) keepTemplateContext(outgoing, mail.context ?? {});
     for (const interceptor of this.interceptors) {
       const next = await interceptor.intercept(outgoing, { transport: transport.name });
       if (!next) throw new MailCancelledError(`cancelled by the mail interceptor ${interceptor.constructor.name}`);

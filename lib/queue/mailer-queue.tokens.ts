@@ -1,5 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
 import type { MailerQueueModuleExtras, MailerQueueModuleOptions } from './mailer-queue.options.js';
+import type { MailerQueue } from './mailer-queue.service.js';
 
 export const {
   ConfigurableModuleClass: MailerQueueConfigurableModule,
@@ -11,3 +13,14 @@ export const {
   .setFactoryMethodName('createMailerQueueOptions')
   .setExtras<MailerQueueModuleExtras>({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();
+
+/**
+ * Optional provider that `MailerQueueModule` consults for its MailerQueue. Production code never
+ * provides it: `nestjs-mailroom/testing`'s `MailerTestingModule` does (globally), with a queue that
+ * hands jobs straight to the mailer instead of Redis.
+ */
+export const MAILER_QUEUE_OVERRIDE = Symbol.for('nestjs-mailroom:queue-override');
+
+export interface MailerQueueOverride {
+  createQueue(options: MailerQueueModuleOptions, moduleRef: ModuleRef): MailerQueue;
+}
