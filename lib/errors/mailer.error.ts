@@ -11,7 +11,8 @@ export type MailerErrorCode =
   | 'MAILER_CANCELLED'
   | 'MAILER_TRANSPORT'
   | 'MAILER_UNSUPPORTED_FEATURE'
-  | 'MAILER_WEBHOOK_PAYLOAD';
+  | 'MAILER_WEBHOOK_PAYLOAD'
+  | 'MAILER_SUPPRESSION_UNAVAILABLE';
 
 /** Marks an error as this package's, whichever of its builds (ES module or CommonJS) made it. */
 const BRAND = Symbol.for('nestjs-mailroom.error');
@@ -97,6 +98,16 @@ export class UnsupportedFeatureError extends MailerError {
 /** A webhook request whose signature checked out but whose body is not the provider's payload. */
 export class WebhookPayloadError extends MailerError {
   readonly code = 'MAILER_WEBHOOK_PAYLOAD' as const;
+}
+
+/**
+ * The suppression list could not be read or written: its store (Redis, say) did not answer. Raised
+ * by a store's methods, and by `send()` when `suppression.onUnavailable` is `'fail'`: the mail was
+ * not sent, and nothing is wrong with its recipients, so it may be sent again once the store
+ * answers (a queue worker keeps the job for another attempt).
+ */
+export class SuppressionUnavailableError extends MailerError {
+  readonly code = 'MAILER_SUPPRESSION_UNAVAILABLE' as const;
 }
 
 /** What went wrong on the way out. */
