@@ -65,6 +65,7 @@ export {
   MailCancelledError,
   MailerConfigurationError,
   MailerError,
+  QueueUnavailableError,
   SuppressionUnavailableError,
   TemplateNotFoundError,
   TemplateRenderError,

@@ -12,7 +12,8 @@ export type MailerErrorCode =
   | 'MAILER_TRANSPORT'
   | 'MAILER_UNSUPPORTED_FEATURE'
   | 'MAILER_WEBHOOK_PAYLOAD'
-  | 'MAILER_SUPPRESSION_UNAVAILABLE';
+  | 'MAILER_SUPPRESSION_UNAVAILABLE'
+  | 'MAILER_QUEUE_UNAVAILABLE';
 
 /** Marks an error as this package's, whichever of its builds (ES module or CommonJS) made it. */
 const BRAND = Symbol.for('nestjs-mailroom.error');
@@ -108,6 +109,19 @@ export class WebhookPayloadError extends MailerError {
  */
 export class SuppressionUnavailableError extends MailerError {
   readonly code = 'MAILER_SUPPRESSION_UNAVAILABLE' as const;
+}
+
+/**
+ * Redis could not take the job within the queue's `enqueueTimeout`. `outcome` says what became of
+ * the mail: `not-added` when nothing reached Redis, `unknown` when Redis stopped answering while the
+ * job was being written (it may be on the queue; enqueue with a `jobId` to make trying again safe).
+ * In a batch the outcome is that of every mail in it: the jobs are written in one transaction.
+ */
+export class QueueUnavailableError extends MailerError {
+  readonly code = 'MAILER_QUEUE_UNAVAILABLE' as const;
+  constructor(message: string, readonly outcome: 'not-added' | 'unknown', options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /** What went wrong on the way out. */
