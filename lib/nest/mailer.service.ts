@@ -54,7 +54,10 @@ export type BatchSendResult =
   | { ok: true; result: SendResult }
   | {
       ok: false;
-      /** InvalidMailError, a template error or MailCancelledError before sending; TransportError after. */
+      /**
+       * InvalidMailError, a template error, MailCancelledError or SuppressionUnavailableError
+       * before sending; TransportError after.
+       */
       error: Error;
       /** Attempts made when the transport (a failover or round-robin) tried several ways. */
       attempts?: SendAttempt[];
@@ -208,8 +211,9 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Renders, checks and sends one mail. Throws InvalidMailError, a template error or
-   * MailCancelledError before anything leaves, and TransportError when the transport fails.
+   * Renders, checks and sends one mail. Throws InvalidMailError, a template error,
+   * MailCancelledError or (with `suppression.onUnavailable: 'fail'`) SuppressionUnavailableError
+   * before anything leaves, and TransportError when the transport fails.
    * Recipients refused while others were accepted are listed in `result.rejected`. Through a
    * failover or round-robin transport, `result.transport` names the one that delivered and
    * `result.attempts` lists those that failed before it. A transient failure is retried under the

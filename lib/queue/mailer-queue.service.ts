@@ -83,6 +83,9 @@ class ReturnedToQueue extends Error {}
 /** An enqueue that Redis did not answer within `enqueueTimeout`. */
 class DeadlineExceeded extends Error {}
 
+/** What a bounded Redis call does: adds one job, adds a batch in one transaction, or only reads. */
+type RedisCall = 'add' | 'batch' | 'read';
+
 /** BullMQ's words when a job's lock expired, or could not be extended, before its outcome was written. */
 const LOST_LOCK = /(?:Missing lock for job|could not renew lock for job) (\S+?)\.?(?:\s|$)/;
 
@@ -342,7 +345,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     this.producer();
     const opts = this.jobOptions(options, 'enqueue');
     const data = await this.jobData(mail, options.transport);
-    const job = await this.withRedis('the mail', async (queue, writing) => {
+    const job = await this.withRedis('the mail', 'add', async (queue, writing) => {
       if (opts.jobId && (await queue.getJobState(opts.jobId)) !== 'unknown') return undefined;
       writing();
       return queue.add('send', data, opts);
@@ -378,7 +381,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     }
     const ids = jobs.map((j) => j.opts.jobId).filter((id): id is string => id !== undefined);
     const existing = new Set<string>();
-    const added = await this.withRedis(`the ${jobs.length} mails`, async (queue, writing) => {
+    const added = await this.withRedis(`the ${jobs.length} mails`, 'batch', async (queue, writing) => {
       for (const id of new Set(ids)) if ((await queue.getJobState(id)) !== 'unknown') existing.add(id);
       const fresh = jobs.filter((j) => !(j.opts.jobId && existing.has(j.opts.jobId)));
       if (!fresh.length) return [];
@@ -401,7 +404,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
 
   /** Jobs per state (`waiting`, `active`, `delayed`, `completed`, `failed`, `prioritized`, …). */
   async getJobCounts(): Promise<Record<string, number>> {
-    return this.withRedis('the job counts', (queue) => queue.getJobCounts(), 'read');
+    return this.withRedis('the job counts', 'read', (queue) => queue.getJobCounts());
   }
 
   /**
@@ -410,13 +413,13 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
    * QueueUnavailableError; `writing()` marks the point from which a failure may have left the
    * job(s) stored.
    */
-  private async withRedis<T>(what: string, run: (queue: Queue, writing: () => void) => Promise<T>, kind: 'write' | 'read' = 'write'): Promise<T> {
+  private async withRedis<T>(what: string, kind: RedisCall, run: (queue: Queue, writing: () => void) => Promise<T>): Promise<T> {
     const queue = this.producer();
     const timeout = this.enqueueTimeout;
     const deadline = Date.now() + timeout;
     const client = this.producerClient;
     if (isWatchable(client) && !(await whenReady(client, timeout))) {
-      const cause = this.lastConnectionError ?? new Error(`connection ${client.status}`);
+      const cause = this.lastConnectionError ?? new Error(`client ${client.status}`);
       this.watch.lost(cause);
       throw this.unavailable(what, kind, 'not-added', `Redis is not connected (${cause.message}) and did not come back within ${timeout} ms`, cause);
     }
@@ -435,11 +438,12 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     } catch (error) {
       if (isMailerError(error)) throw error;
       const failure = error instanceof Error ? error : new Error(String(error));
-      // A command refused before it was sent, or a single add Redis answered with an error, stored nothing.
+      // A command refused before it was sent, or a single add Redis answered with an error, stored
+      // nothing; an error inside a batch's transaction does not undo the jobs before it.
       const notSent = NOT_SENT.test(failure.message);
       if (notSent) this.watch.lost(this.lastConnectionError ?? new Error('connection lost'));
       else if (failure instanceof DeadlineExceeded || isConnectionError(failure)) this.watch.lost(failure);
-      const nothingStored = !written || notSent || (failure.name === 'ReplyError' && what === 'the mail');
+      const nothingStored = !written || notSent || (failure.name === 'ReplyError' && kind === 'add');
       const detail = notSent ? `Redis is not connected (${this.lastConnectionError?.message ?? 'connection lost'})` : failure.message;
       throw this.unavailable(what, kind, nothingStored ? 'not-added' : 'unknown', detail, failure);
     } finally {
@@ -447,7 +451,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     }
   }
 
-  private unavailable(what: string, kind: 'write' | 'read', outcome: 'not-added' | 'unknown', detail: string, cause: unknown): QueueUnavailableError {
+  private unavailable(what: string, kind: RedisCall, outcome: 'not-added' | 'unknown', detail: string, cause: unknown): QueueUnavailableError {
     const verb = kind === 'read' ? `Could not read ${what}` : `Could not enqueue ${what}`;
     const result = kind === 'read' ? '' : outcome === 'not-added'
       ? ' Nothing was added.'
@@ -538,12 +542,8 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
  */
 async function closeClient(client: OwnedQueueRedisClient): Promise<void> {
   if (client.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    const quit = await Promise.race([
-      client.quit().then(() => true, () => false),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT); }),
-    ]);
-    clearTimeout(timer);
+    let quit = false;
+    await settlesWithin(client.quit().then(() => (quit = true)), CLOSE_TIMEOUT);
     if (quit) return;
   }
   client.disconnect();

@@ -6,8 +6,8 @@ import { SMTPServer } from 'smtp-server';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MailerModule, QueueUnavailableError } from '../../../lib/index.js';
-import { MAIL_QUEUE_EVENTS, MailerQueue, type MailerQueueModuleOptions, type MailQueueEvent } from '../../../lib/queue/index.js';
+import { MailerModule, QueueUnavailableError, SuppressionUnavailableError, type MailerModuleOptions } from '../../../lib/index.js';
+import { MAIL_QUEUE_EVENTS, MailerQueue, type MailerQueueModuleOptions, type MailQueueEvent, type MailQueueFailedEvent } from '../../../lib/queue/index.js';
 import { MailerQueueModule } from '../../../lib/queue/mailer-queue.module.js';
 import { onCleanup, smtpSink } from '../../support/cleanup.js';
 import { NestLogs } from '../../support/nest-logs.js';
@@ -47,11 +47,11 @@ afterEach(async () => {
   expect(unhandled).toEqual([]);
 });
 
-async function app(queue: Partial<MailerQueueModuleOptions>, sink?: SmtpSink): Promise<{ moduleRef: TestingModule; queue: MailerQueue; logs: NestLogs; events: MailQueueEvent[] }> {
+async function app(queue: Partial<MailerQueueModuleOptions>, sink?: SmtpSink, mailer: Partial<MailerModuleOptions> = {}): Promise<{ moduleRef: TestingModule; queue: MailerQueue; logs: NestLogs; events: MailQueueEvent[] }> {
   const logs = new NestLogs();
   const moduleRef = await Test.createTestingModule({
     imports: [
-      ...(sink ? [MailerModule.forRoot({ transport: `${sink.url}?tlsMode=none`, defaults: { from: 'shop@example.com' } })] : []),
+      ...(sink ? [MailerModule.forRoot({ transport: `${sink.url}?tlsMode=none`, defaults: { from: 'shop@example.com' }, ...mailer })] : []),
       MailerQueueModule.forRoot({ connection: { url: server.url }, prefix: PREFIX, enqueueTimeout: 500, ...queue }),
     ],
   }).setLogger(logs).compile();
@@ -225,6 +225,26 @@ describe('MailerQueue with Redis killed', () => {
     const lockLines = logs.of('MailerQueue', 'warn').filter((l) => l.message.startsWith('Job in-flight lost its lock'));
     expect(lockLines).toHaveLength(1);
     expect(logs.of('MailerQueue', 'error')).toEqual([]);
+  });
+
+  it("with the suppression list's Redis down and onUnavailable: 'fail', the job waits for it and the mail is sent once", async () => {
+    const listServer = await OwnRedisServer.start();
+    onCleanup(() => listServer.stop());
+    const sink = await smtpSink();
+    const { queue, events } = await app({ mode: 'both', retry: { limit: 20, backoff: { initial: 100, max: 300 }, jitter: 'none' } }, sink, {
+      suppression: { redis: { url: listServer.url }, onUnavailable: 'fail', circuit: { probeInterval: 50, maxProbeInterval: 200 } },
+    });
+    await listServer.kill();
+    const { messageId } = await queue.enqueue(mail(1));
+    await until(() => events.some((e) => e.type === MAIL_QUEUE_EVENTS.failed), 10_000, 'a refused attempt');
+    expect(sink.received).toHaveLength(0);
+    await listServer.restart();
+    await until(() => sink.received.length > 0, 20_000, 'the delivery');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.received.map((m) => m.parsed.messageId)).toEqual([messageId]);
+    const failed = events.filter((e) => e.type === MAIL_QUEUE_EVENTS.failed) as MailQueueFailedEvent[];
+    expect(failed.every((e) => e.error instanceof SuppressionUnavailableError && !e.final)).toBe(true);
+    expect(events.filter((e) => e.type === MAIL_QUEUE_EVENTS.sent)).toMatchObject([{ attempt: failed.length + 1 }]);
   });
 
   it('shuts down during an outage without waiting for Redis', async () => {
