@@ -27,7 +27,16 @@ export type {
   TransportBatchOutcome,
   TransportResult,
 } from './core/send-result.types.js';
-export { MAIL_EVENTS, type MailEvent, type MailFailedEvent, type MailSendingEvent, type MailSentEvent } from './core/events.types.js';
+export {
+  MAIL_EVENTS,
+  SUPPRESSION_EVENTS,
+  type MailEvent,
+  type MailFailedEvent,
+  type MailSendingEvent,
+  type MailSentEvent,
+  type SuppressionAvailableEvent,
+  type SuppressionUnavailableEvent,
+} from './core/events.types.js';
 
 // What went wrong, in one vocabulary.
 export {
@@ -56,6 +65,8 @@ export {
   MailCancelledError,
   MailerConfigurationError,
   MailerError,
+  QueueUnavailableError,
+  SuppressionUnavailableError,
   TemplateNotFoundError,
   TemplateRenderError,
   TemplateSyntaxError,
@@ -127,6 +138,7 @@ export type {
   SuppressionStore,
 } from './suppression/suppression.types.js';
 export type { SuppressionPolicyOptions } from './suppression/suppression.policy.js';
+export type { SuppressionCircuitOptions, SuppressionUnavailableMode } from './suppression/suppression.circuit.js';
 export { MemorySuppressionStore, type MemorySuppressionStoreOptions } from './suppression/memory-suppression.store.js';
 export { RedisSuppressionStore, type RedisSuppressionStoreOptions } from './suppression/redis-suppression.store.js';
 

@@ -34,4 +34,41 @@ export interface MailFailedEvent {
   error: Error;
 }
 
-export type MailEvent = MailSendingEvent | MailSentEvent | MailFailedEvent;
+/** Names of the suppression list's events, also used as @nestjs/event-emitter event names. */
+export const SUPPRESSION_EVENTS = {
+  unavailable: 'suppression.unavailable',
+  available: 'suppression.available',
+} as const;
+
+/**
+ * The suppression store stopped answering (published once per outage, at the first failure). Until
+ * `suppression.available`, sends do not ask the store: they go out filtered only by what this
+ * process learned meanwhile (`onUnavailable: 'send'`), or are refused (`'fail'`).
+ */
+export interface SuppressionUnavailableEvent {
+  type: typeof SUPPRESSION_EVENTS.unavailable;
+  /** The failure that opened the outage. */
+  error: Error;
+  /** What sends do until the store answers again. */
+  onUnavailable: 'send' | 'fail';
+  since: Date;
+}
+
+/** The store answers again; what was learned during the outage has been written to it. */
+export interface SuppressionAvailableEvent {
+  type: typeof SUPPRESSION_EVENTS.available;
+  /** Milliseconds since `suppression.unavailable`. */
+  downtime: number;
+  /** Entries learned during the outage and written now. */
+  written: number;
+  /** Entries learned during the outage that the buffer had no room for: they are not on the list. */
+  dropped: number;
+}
+
+/** What `MailerService.events$` publishes. */
+export type MailEvent =
+  | MailSendingEvent
+  | MailSentEvent
+  | MailFailedEvent
+  | SuppressionUnavailableEvent
+  | SuppressionAvailableEvent;

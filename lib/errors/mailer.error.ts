@@ -11,7 +11,9 @@ export type MailerErrorCode =
   | 'MAILER_CANCELLED'
   | 'MAILER_TRANSPORT'
   | 'MAILER_UNSUPPORTED_FEATURE'
-  | 'MAILER_WEBHOOK_PAYLOAD';
+  | 'MAILER_WEBHOOK_PAYLOAD'
+  | 'MAILER_SUPPRESSION_UNAVAILABLE'
+  | 'MAILER_QUEUE_UNAVAILABLE';
 
 /** Marks an error as this package's, whichever of its builds (ES module or CommonJS) made it. */
 const BRAND = Symbol.for('nestjs-mailroom.error');
@@ -97,6 +99,29 @@ export class UnsupportedFeatureError extends MailerError {
 /** A webhook request whose signature checked out but whose body is not the provider's payload. */
 export class WebhookPayloadError extends MailerError {
   readonly code = 'MAILER_WEBHOOK_PAYLOAD' as const;
+}
+
+/**
+ * The suppression list could not be read or written: its store (Redis, say) did not answer. Raised
+ * by a store's methods, and by `send()` when `suppression.onUnavailable` is `'fail'`: the mail was
+ * not sent, and nothing is wrong with its recipients, so it may be sent again once the store
+ * answers (a queue worker keeps the job for another attempt).
+ */
+export class SuppressionUnavailableError extends MailerError {
+  readonly code = 'MAILER_SUPPRESSION_UNAVAILABLE' as const;
+}
+
+/**
+ * Redis could not take the job within the queue's `enqueueTimeout`. `outcome` says what became of
+ * the mail: `not-added` when nothing reached Redis, `unknown` when Redis stopped answering while the
+ * job was being written (it may be on the queue; enqueue with a `jobId` to make trying again safe).
+ * In a batch the outcome is that of every mail in it: the jobs are written in one transaction.
+ */
+export class QueueUnavailableError extends MailerError {
+  readonly code = 'MAILER_QUEUE_UNAVAILABLE' as const;
+  constructor(message: string, readonly outcome: 'not-added' | 'unknown', options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /** What went wrong on the way out. */

@@ -4,6 +4,7 @@ import type { HandlebarsTemplateOptions } from '../templates/handlebars-renderer
 import type { SuppressionPolicyOptions } from '../suppression/suppression.policy.js';
 import type { SuppressionStore } from '../suppression/suppression.types.js';
 import type { RedisSuppressionStoreOptions } from '../suppression/redis-suppression.store.js';
+import type { SuppressionCircuitOptions, SuppressionUnavailableMode } from '../suppression/suppression.circuit.js';
 import type { AttachmentPolicy } from '../transports/mail.compose.js';
 import type { RateLimiter, RateLimitOptions } from '../retry/rate-limiter.js';
 import type { RetryOptions } from '../retry/retry.options.js';
@@ -46,6 +47,17 @@ export interface MailerModuleOptions {
     store?: SuppressionStore;
     redis?: RedisSuppressionStoreOptions;
     policy?: SuppressionPolicyOptions;
+    /**
+     * What a send does while the store does not answer (Redis down, say). `'send'` (default): the
+     * mail goes out without the list — only addresses this process learned during the outage are
+     * left out — because a missed suppression costs less than mail that stops. `'fail'`: the send
+     * rejects with SuppressionUnavailableError and nothing leaves; a queue worker keeps the job
+     * for a later attempt. Either way hard bounces and complaints learned meanwhile are kept in
+     * memory and written when the store answers again. See docs/suppression.md.
+     */
+    onUnavailable?: SuppressionUnavailableMode;
+    /** Timeout of store calls on the send path, probing of a store that failed, buffer size. */
+    circuit?: SuppressionCircuitOptions;
   };
   /**
    * Publish mail.sending / mail.sent / mail.failed through @nestjs/event-emitter when its
@@ -145,6 +157,8 @@ export const SUPPRESSION_OPTION_SHAPE = {
   store: 'object',
   redis: 'object',
   policy: 'object',
+  onUnavailable: 'string',
+  circuit: 'object',
 } as const satisfies OptionShape<Exclude<NonNullable<MailerModuleOptions['suppression']>, false>>;
 
 /** Module-wide retry options plus per-transport ones. */

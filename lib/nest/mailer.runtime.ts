@@ -4,6 +4,7 @@ import { MailerConfigurationError } from '../errors/mailer.error.js';
 import { checkOptions, expectOptionsObject, type OptionHints } from '../errors/option.checker.js';
 import { MemorySuppressionStore } from '../suppression/memory-suppression.store.js';
 import { RedisSuppressionStore } from '../suppression/redis-suppression.store.js';
+import { checkSuppressionCircuitOptions, SuppressionCircuit } from '../suppression/suppression.circuit.js';
 import { validateSuppressionPolicy, type SuppressionPolicyOptions } from '../suppression/suppression.policy.js';
 import type { SuppressionStore } from '../suppression/suppression.types.js';
 import { HandlebarsRenderer } from '../templates/handlebars.renderer.js';
@@ -32,7 +33,8 @@ export interface MailerRuntime {
   transports: Map<string, Transport>;
   defaultTransport: string;
   renderer?: TemplateRenderer;
-  suppression?: { store: SuppressionStore; policy?: SuppressionPolicyOptions; owned: boolean };
+  /** `circuit` guards the send path's calls to `store` (timeouts, outages, the outage buffer). */
+  suppression?: { store: SuppressionStore; circuit: SuppressionCircuit; policy?: SuppressionPolicyOptions; owned: boolean };
   /**
    * Per transport: the retry option layers (module, transport) and whether retrying is on; a send
    * that passes its own options lays them over these, even when retrying is off for the transport.
@@ -112,12 +114,18 @@ export function createRateLimiters(options: MailerModuleOptions['rateLimit'], na
 async function createSuppression(options: MailerModuleOptions['suppression'] | true): Promise<MailerRuntime['suppression']> {
   if (options === false) return undefined;
   if (options !== undefined && options !== true) checkOptions(options, SUPPRESSION_OPTION_SHAPE, 'MailerModule: suppression');
-  const { store, redis, policy } = options === true ? {} : options ?? {};
+  const { store, redis, policy, onUnavailable, circuit } = options === true ? {} : options ?? {};
   validateSuppressionPolicy(policy);
+  checkSuppressionCircuitOptions(circuit, onUnavailable);
   if (store && redis) throw new MailerConfigurationError('suppression: give either store or redis, not both.');
-  if (store) return { store, policy, owned: false };
-  if (redis) return { store: await RedisSuppressionStore.create(redis), policy, owned: true };
-  return { store: new MemorySuppressionStore(), policy, owned: true };
+  const guard = (s: SuppressionStore) => new SuppressionCircuit(s, onUnavailable, circuit);
+  if (store) return { store, circuit: guard(store), policy, owned: false };
+  if (redis) {
+    const made = await RedisSuppressionStore.create(redis);
+    return { store: made, circuit: guard(made), policy, owned: true };
+  }
+  const memory = new MemorySuppressionStore();
+  return { store: memory, circuit: guard(memory), policy, owned: true };
 }
 
 const NAME = /^[A-Za-z0-9_.-]+$/;

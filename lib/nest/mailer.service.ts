@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModu
 import { ModuleRef } from '@nestjs/core';
 import { findEventEmitter, publishEvent, type EventSink } from './event-emitter.js';
 import { Subject, type Observable } from 'rxjs';
-import { MAIL_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
+import { MAIL_EVENTS, SUPPRESSION_EVENTS, type MailEvent, type MailSendingEvent } from '../core/events.types.js';
 import type { Mail, OutgoingMail } from '../core/mail.types.js';
 import type { RejectedRecipient, SendAttempt, SendResult, TransportBatchOutcome, TransportResult } from '../core/send-result.types.js';
 import type { Transport } from '../core/transport.types.js';
 import {
-  InvalidMailError, MailCancelledError, MailerConfigurationError, TransportError, type MailerError,
+  InvalidMailError, MailCancelledError, MailerConfigurationError, SuppressionUnavailableError, TransportError, type MailerError,
 } from '../errors/mailer.error.js';
+import { redact } from '../errors/redact.js';
 import { parseBounce, type BounceResult } from '../bounces/index.js';
 import type { DeliveryEvent } from '../core/delivery-event.types.js';
 import { normalizeAddress } from '../suppression/suppression.address.js';
@@ -55,7 +56,10 @@ export type BatchSendResult =
   | { ok: true; result: SendResult }
   | {
       ok: false;
-      /** InvalidMailError, a template error or MailCancelledError before sending; TransportError after. */
+      /**
+       * InvalidMailError, a template error, MailCancelledError or SuppressionUnavailableError
+       * before sending; TransportError after.
+       */
       error: Error;
       /** Attempts made when the transport (a failover or round-robin) tried several ways. */
       attempts?: SendAttempt[];
@@ -78,13 +82,43 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   private closing?: Promise<void>;
   private interceptors: MailInterceptor[] = [];
 
-  /** mail.sending, mail.sent and mail.failed as they happen. Subscribers run synchronously. */
+  /**
+   * mail.sending, mail.sent and mail.failed as they happen, and suppression.unavailable /
+   * suppression.available when the suppression store stops and starts answering. Subscribers run
+   * synchronously.
+   */
   readonly events$: Observable<MailEvent> = this.subject.asObservable();
 
   constructor(
     @Inject(MAILER_RUNTIME) private readonly runtime: MailerRuntime,
     private readonly moduleRef: ModuleRef,
-  ) {}
+  ) {
+    this.watchSuppression();
+  }
+
+  /** One log line and one event when the suppression store goes away, and when it is back. */
+  private watchSuppression(): void {
+    const circuit = this.runtime.suppression?.circuit;
+    if (!circuit) return;
+    const onUnavailable = circuit.onUnavailable;
+    circuit.observe({
+      unavailable: (error, since) => {
+        const consequence = onUnavailable === 'fail'
+          ? "sends are refused with SuppressionUnavailableError until it answers (onUnavailable: 'fail')"
+          : 'sends go out without it until it answers; what is learned meanwhile is kept in memory';
+        this.logger.warn(redact(`The suppression list is unavailable (${error.message}): ${consequence}.`));
+        this.publish({ type: SUPPRESSION_EVENTS.unavailable, error, onUnavailable, since });
+      },
+      available: ({ downtime, written, dropped }) => {
+        const lost = dropped ? `; ${dropped} more could not be kept (buffer full) and are not on the list` : '';
+        this.logger.log(`The suppression list answers again after ${(downtime / 1000).toFixed(1)} s; ${written} entr${written === 1 ? 'y' : 'ies'} learned meanwhile written${lost}.`);
+        this.publish({ type: SUPPRESSION_EVENTS.available, downtime, written, dropped });
+      },
+      overflow: (max) => {
+        this.logger.warn(`The suppression list is still unavailable and ${max} addresses learned meanwhile are waiting: more are dropped (counted) until it answers.`);
+      },
+    });
+  }
 
   async onModuleInit(): Promise<void> {
     await this.resolveInterceptors();
@@ -129,6 +163,10 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
       const { transports, renderer, suppression } = this.runtime;
       await Promise.allSettled([...transports.values()].map((t) => t.close()));
       await renderer?.close();
+      if (suppression) {
+        const lost = await suppression.circuit.close();
+        if (lost) this.logger.error(`${lost} suppression entr${lost === 1 ? 'y' : 'ies'} learned while the list was unavailable could not be written before shutdown.`);
+      }
       if (suppression?.owned) await suppression.store.close();
     })();
     return this.closing;
@@ -175,8 +213,9 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Renders, checks and sends one mail. Throws InvalidMailError, a template error or
-   * MailCancelledError before anything leaves, and TransportError when the transport fails.
+   * Renders, checks and sends one mail. Throws InvalidMailError, a template error,
+   * MailCancelledError or (with `suppression.onUnavailable: 'fail'`) SuppressionUnavailableError
+   * before anything leaves, and TransportError when the transport fails.
    * Recipients refused while others were accepted are listed in `result.rejected`. Through a
    * failover or round-robin transport, `result.transport` names the one that delivered and
    * `result.attempts` lists those that failed before it. A transient failure is retried under the
@@ -266,7 +305,14 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     const ready: Array<{ index: number; mail: OutgoingMail; held: RejectedRecipient[] }> = [];
     await mapWithConcurrency(prepared, concurrency, async (mail, index) => {
       if (!mail) return;
-      const { mail: allowed, held } = await this.suppress(mail);
+      let filtered;
+      try {
+        filtered = await this.suppress(mail);
+      } catch (error) {
+        results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+        return;
+      }
+      const { mail: allowed, held } = filtered;
       if (allowed) ready.push({ index, mail: allowed, held });
       else results[index] = { ok: true, result: this.nothingToSend(mail, transport, held) };
     });
@@ -388,16 +434,18 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Step 3: leaves suppressed recipients out of the envelope and the address headers alike (an API
-   * transport sends to the header lists). A store that cannot be reached does not stop mail: the
-   * send goes on unfiltered and the failure is logged.
+   * transport sends to the header lists). While the store does not answer, the circuit decides:
+   * the send goes on filtered only by what was learned meanwhile, or SuppressionUnavailableError
+   * (`onUnavailable: 'fail'`).
    */
   private async suppress(mail: OutgoingMail): Promise<{ mail?: OutgoingMail; held: RejectedRecipient[] }> {
-    const store = this.runtime.suppression?.store;
-    if (!store) return { mail, held: [] };
+    const suppression = this.runtime.suppression;
+    if (!suppression) return { mail, held: [] };
     let found;
     try {
-      found = await store.filter(mail.envelope.to);
+      found = await suppression.circuit.filter(mail.envelope.to);
     } catch (error) {
+      if (error instanceof SuppressionUnavailableError || suppression.circuit.onUnavailable === 'fail') throw error;
       this.logger.warn(`The suppression list could not be read; sending without it: ${(error as Error).message}`);
       return { mail, held: [] };
     }
@@ -418,9 +466,10 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Adds what the policy suppresses to the store. A store failure is logged and swallowed unless
-   * `failOpen` is false: after a send the mail has gone and nothing would retry, whereas a caller
-   * that is handed events (a webhook) can have them delivered again.
+   * Adds what the policy suppresses to the store; while it is unavailable the circuit keeps the
+   * entries for later. A failure is logged and swallowed unless `failOpen` is false: after a send
+   * the mail has gone and nothing would retry, whereas a caller that is handed events (a webhook)
+   * can have them delivered again, so it learns that the store did not take them.
    */
   private async rememberEntries(
     items: Parameters<typeof entriesToSuppress>[0],
@@ -432,7 +481,9 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     const entries = entriesToSuppress(items, source, { policy: suppression.policy });
     if (!entries.length) return;
     try {
-      await suppression.store.addMany(entries);
+      // Kept in memory, not lost, while the store does not answer.
+      const { invalid } = await suppression.circuit.record(entries, { mustStore: !failOpen });
+      if (invalid.length) this.logger.warn(`Could not add ${invalid.length} address(es) to the suppression list: ${invalid[0]!.message}`);
     } catch (error) {
       if (!failOpen) throw error;
       this.logger.warn(`Could not add ${entries.length} address(es) to the suppression list: ${(error as Error).message}`);

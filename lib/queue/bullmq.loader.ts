@@ -1,5 +1,6 @@
 import { MailerConfigurationError } from '../errors/mailer.error.js';
-import type { BullmqModule, MailerQueueRedisClient } from './mailer-queue.options.js';
+import type { BullmqModule, MailerQueueRedisClient, MailerQueueRedisOptions } from './mailer-queue.options.js';
+import type { WatchableRedisClient } from './redis-connection.watch.js';
 
 export const BULLMQ_INSTALL = 'npm install bullmq ioredis';
 
@@ -32,10 +33,19 @@ export async function importBullmq(loader?: () => Promise<BullmqModule>): Promis
   return mod;
 }
 
-type IoredisConstructor = new (url: string, options: Record<string, unknown>) => MailerQueueRedisClient;
+type IoredisConstructor = {
+  new (url: string, options: Record<string, unknown>): OwnedQueueRedisClient;
+  new (options: Record<string, unknown>): OwnedQueueRedisClient;
+};
 
-/** Opens an ioredis client for `url`, ready for BullMQ (blocking commands are never cut short). */
-export async function openRedis(url: string): Promise<MailerQueueRedisClient> {
+/** A client the module opened: BullMQ's shape plus the state and events the connection watch follows. */
+export type OwnedQueueRedisClient = MailerQueueRedisClient & WatchableRedisClient;
+
+/**
+ * Opens an ioredis client for a URL or ioredis options, with `options` laid over them, and gives it
+ * an error listener at once (without one, ioredis prints every failed reconnection).
+ */
+export async function openRedis(target: string | MailerQueueRedisOptions, options: Record<string, unknown>, onError: (error: Error) => void): Promise<OwnedQueueRedisClient> {
   let mod: Record<string, unknown>;
   try {
     const specifier = 'ioredis';
@@ -47,5 +57,7 @@ export async function openRedis(url: string): Promise<MailerQueueRedisClient> {
   const fallback = mod.default as Record<string, unknown> | undefined;
   const Redis = (mod.Redis ?? fallback?.Redis ?? fallback) as IoredisConstructor | undefined;
   if (typeof Redis !== 'function') throw new MailerConfigurationError('MailerQueueModule: the ioredis package does not export a client class.');
-  return new Redis(url, { maxRetriesPerRequest: null });
+  const client = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...target, ...options });
+  client.on('error', (error) => onError(error as Error));
+  return client;
 }

@@ -25,11 +25,14 @@ export interface MailerQueueRedisOptions {
 
 /**
  * Where Redis is:
- * - `{ url: 'redis://[:password@]host:port/db' }` (or `rediss://`): the module opens one ioredis
- *   client, shares it between the queue and the worker, and quits it on shutdown;
- * - ioredis options: BullMQ opens its own connections with them and closes them on shutdown;
+ * - `{ url: 'redis://[:password@]host:port/db' }` (or `rediss://`), or ioredis options: the
+ *   module opens its own ioredis clients — one for enqueueing that fails at once while Redis is
+ *   away (no offline queue, commands bounded by `enqueueTimeout`), one the worker's connections
+ *   are made from, which waits through reconnections as BullMQ requires — and quits them on
+ *   shutdown;
  * - an ioredis client the application owns, as it is or as `{ client }` (create it with
- *   `maxRetriesPerRequest: null` when this process runs a worker). The module never quits it.
+ *   `maxRetriesPerRequest: null` when this process runs a worker). The module never quits it nor
+ *   changes its options; see docs/queue.md for what an outage does then.
  */
 export type MailerQueueConnection =
   | { url: string }
@@ -71,6 +74,12 @@ export interface MailerQueueModuleOptions {
   mode?: MailerQueueMode;
   /** Jobs one worker process sends at once. Default 5. */
   concurrency?: number;
+  /**
+   * Milliseconds `enqueue()` and `enqueueBatch()` wait for Redis (to connect, then to answer)
+   * before they reject with QueueUnavailableError. A Redis that restarts within it costs the
+   * caller a wait, not an error. Default 5000.
+   */
+  enqueueTimeout?: number;
   /**
    * At most `max` jobs started per `duration` milliseconds across every worker of the queue: BullMQ
    * keeps the count in Redis, so the limit is one for the whole fleet, not per process.
@@ -127,6 +136,7 @@ export interface MailerQueueModuleExtras {
 
 export const DEFAULT_QUEUE_NAME = 'mail';
 export const DEFAULT_QUEUE_CONCURRENCY = 5;
+export const DEFAULT_ENQUEUE_TIMEOUT = 5_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
 export const DEFAULT_MAX_STALLED_COUNT = 2;
 export const DEFAULT_REMOVE_ON_COMPLETE: MailerQueueKeepJobs = Object.freeze({ age: 86_400, count: 10_000 });
@@ -152,6 +162,7 @@ const QUEUE_OPTION_SHAPE = {
   prefix: 'string',
   mode: 'string',
   concurrency: 'number',
+  enqueueTimeout: 'number',
   rateLimit: 'object',
   retry: ['boolean', 'object'],
   removeOnComplete: ['boolean', 'number', 'object'],
@@ -196,6 +207,7 @@ export function checkMailerQueueOptions(options: MailerQueueModuleOptions): void
   check(options.prefix === undefined || (typeof options.prefix === 'string' && options.prefix.length > 0), 'prefix must be a non-empty string.');
   check(options.mode === undefined || ['producer', 'worker', 'both'].includes(options.mode), `mode must be 'producer', 'worker' or 'both'; got ${String(options.mode)}.`);
   check(options.concurrency === undefined || isPositiveInt(options.concurrency), 'concurrency must be a whole number, 1 or more.');
+  check(options.enqueueTimeout === undefined || isPositiveInt(options.enqueueTimeout), 'enqueueTimeout must be a whole number of milliseconds, 1 or more.');
   if (options.rateLimit !== undefined) {
     check(isPositiveInt(options.rateLimit?.max) && isPositiveInt(options.rateLimit?.duration), 'rateLimit must be { max, duration } with whole numbers, 1 or more (duration in milliseconds).');
   }

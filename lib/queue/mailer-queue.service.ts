@@ -7,17 +7,18 @@ import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import { Subject, type Observable } from 'rxjs';
 import type { Mail } from '../core/mail.types.js';
 import type { SendResult } from '../core/send-result.types.js';
-import { InvalidMailError, MailerConfigurationError } from '../errors/mailer.error.js';
+import { InvalidMailError, isMailerError, MailerConfigurationError, QueueUnavailableError } from '../errors/mailer.error.js';
 import { findEventEmitter, publishEvent, type EventSink } from '../nest/event-emitter.js';
 import { MAILER_MODULE_OPTIONS } from '../nest/mailer.module.js';
 import type { MailerModuleOptions } from '../nest/mailer.options.js';
 import { MailerService } from '../nest/mailer.service.js';
-import { importBullmq, openRedis } from './bullmq.loader.js';
+import { importBullmq, openRedis, type OwnedQueueRedisClient } from './bullmq.loader.js';
 import { deserializeMail, fromDomain, serializeMail, type MailJobData } from './mail.serializer.js';
 import { MAIL_QUEUE_EVENTS, type MailQueueEvent } from './mailer-queue.events.js';
 import {
   checkMailerQueueOptions,
   isRedisClient,
+  DEFAULT_ENQUEUE_TIMEOUT,
   DEFAULT_MAX_STALLED_COUNT,
   DEFAULT_QUEUE_CONCURRENCY,
   DEFAULT_QUEUE_NAME,
@@ -27,9 +28,11 @@ import {
   type BullmqModule,
   type MailerQueueModuleOptions,
   type MailerQueueRedisClient,
+  type MailerQueueRedisOptions,
 } from './mailer-queue.options.js';
 import { isRetryableInQueue, MAILROOM_BACKOFF, planQueueRetry, queueBackoffStrategy, type QueueRetryPlan } from './mailer-queue.retry.js';
 import { MAILER_QUEUE_OPTIONS } from './mailer-queue.tokens.js';
+import { isConnectionError, isWatchable, RedisConnectionWatch, whenReady } from './redis-connection.watch.js';
 
 export interface EnqueueOptions {
   /** Milliseconds to wait before the mail may be sent. */
@@ -77,6 +80,18 @@ export interface MailJobResult {
 /** Why a job was returned to the queue without an attempt being counted. */
 class ReturnedToQueue extends Error {}
 
+/** An enqueue that Redis did not answer within `enqueueTimeout`. */
+class DeadlineExceeded extends Error {}
+
+/** What a bounded Redis call does: adds one job, adds a batch in one transaction, or only reads. */
+type RedisCall = 'add' | 'batch' | 'read';
+
+/** BullMQ's words when a job's lock expired, or could not be extended, before its outcome was written. */
+const LOST_LOCK = /(?:Missing lock for job|could not renew lock for job) (\S+?)\.?(?:\s|$)/;
+
+/** ioredis's refusal of a command while disconnected, without an offline queue: it was never sent. */
+const NOT_SENT = /Stream isn't writeable/;
+
 const MAX_PRIORITY = 2_097_152;
 
 /**
@@ -91,8 +106,16 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   private bull?: BullmqModule;
   private queue?: Queue;
   private worker?: Worker;
-  private ownedClient?: MailerQueueRedisClient;
-  private connection?: unknown;
+  /** Clients the module opened (quit on shutdown). */
+  private readonly ownedClients: OwnedQueueRedisClient[] = [];
+  /** What the Queue writes through; followed by the enqueue deadline when it is an ioredis client. */
+  private producerClient?: MailerQueueRedisClient;
+  /** What the Worker's connections are made from (BullMQ duplicates a client, or opens from options). */
+  private workerConnection?: unknown;
+  private watch!: RedisConnectionWatch;
+  private lastConnectionError?: Error;
+  /** Jobs already reported as having lost their lock. */
+  private readonly lostLocks = new Set<string>();
   private mailer?: MailerService;
   private eventSink?: EventSink;
   private plan: QueueRetryPlan = { attempts: 1 };
@@ -117,24 +140,84 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     return this.options.mode ?? 'both';
   }
 
+  private get enqueueTimeout(): number {
+    return this.options.enqueueTimeout ?? DEFAULT_ENQUEUE_TIMEOUT;
+  }
+
   async onModuleInit(): Promise<void> {
     checkMailerQueueOptions(this.options);
     this.plan = planQueueRetry(this.options.retry);
     this.bull = await importBullmq(this.options.bullmq as (() => Promise<BullmqModule>) | undefined);
+    this.watch = new RedisConnectionWatch(this.logger, this.outageConsequence());
     const c = this.options.connection as { url?: string; client?: MailerQueueRedisClient };
-    if (isRedisClient(c)) {
-      this.connection = c;
-    } else if (typeof c.url === 'string') {
-      this.ownedClient = await openRedis(c.url);
-      this.connection = this.ownedClient;
+    const given = isRedisClient(c) ? c : c.client;
+    if (given) {
+      this.producerClient = given;
+      this.workerConnection = given;
+      if (isWatchable(given)) this.watch.follow(given, false);
     } else {
-      this.connection = c.client ?? c;
+      const target = typeof c.url === 'string' ? c.url : (c as MailerQueueRedisOptions);
+      if (this.mode !== 'worker') this.producerClient = await this.open(target, this.producerOptions());
+      // BullMQ's blocking reads must wait through reconnections, not fail.
+      if (this.mode !== 'producer') this.workerConnection = await this.open(target, { maxRetriesPerRequest: null });
     }
     if (this.options.eventEmitter !== false) this.eventSink = await findEventEmitter(this.moduleRef);
     if (this.mode !== 'worker') {
-      this.queue = new this.bull.Queue(this.name, defined({ connection: this.connection, prefix: this.options.prefix })) as Queue;
-      this.queue.on('error', (error: Error) => this.logger.error(`Queue error: ${error.message}`));
+      this.queue = new this.bull.Queue(this.name, defined({
+        connection: this.producerClient,
+        prefix: this.options.prefix,
+        // The version check is a command sent right after connecting; on a client without an
+        // offline queue, a connection lost at that moment would leave the Queue unusable for good.
+        skipVersionCheck: this.ownedClients.includes(this.producerClient as OwnedQueueRedisClient) ? true : undefined,
+      })) as Queue;
+      this.queue.on('error', (error: Error) => this.reportError('Queue', error));
     }
+  }
+
+  /**
+   * The enqueueing client: a command fails at once while Redis is away (no offline queue, no
+   * retry of a command in flight) and waits at most `enqueueTimeout` for an answer.
+   */
+  private producerOptions(): Record<string, unknown> {
+    return { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: this.enqueueTimeout, connectTimeout: this.enqueueTimeout };
+  }
+
+  private async open(target: string | MailerQueueRedisOptions, options: Record<string, unknown>): Promise<OwnedQueueRedisClient> {
+    const client = await openRedis(target, options, (error) => {
+      this.lastConnectionError = error;
+      this.watch.lost(error);
+    });
+    client.on('ready', () => (this.lastConnectionError = undefined));
+    this.ownedClients.push(client);
+    this.watch.follow(client, false);
+    return client;
+  }
+
+  private outageConsequence(): string {
+    const enqueue = `enqueue() rejects with QueueUnavailableError after at most ${this.enqueueTimeout} ms`;
+    const worker = 'the worker waits and resumes when Redis is back';
+    if (this.mode === 'producer') return enqueue;
+    if (this.mode === 'worker') return worker;
+    return `${enqueue}; ${worker}`;
+  }
+
+  /**
+   * An error a queue or worker emitted: connection errors make one outage line, a job that lost
+   * its lock one line per job, others one line each.
+   */
+  private reportError(source: 'Queue' | 'Worker', error: Error): void {
+    if (this.closing && isConnectionError(error)) return;
+    if (this.watch.absorb(error)) return;
+    const lock = LOST_LOCK.exec(error.message);
+    if (!lock) {
+      this.logger.error(`${source} error: ${error.message}`);
+      return;
+    }
+    // BullMQ reports it once per step it could not record (completion, then the retry).
+    if (this.lostLocks.has(lock[1]!)) return;
+    if (this.lostLocks.size >= 1_000) this.lostLocks.clear();
+    this.lostLocks.add(lock[1]!);
+    this.logger.warn(`Job ${lock[1]} lost its lock (Redis unreachable for longer than lockDuration, or a send that outlasted it): its outcome could not be recorded and another attempt will send it again, with the same Message-ID.`);
   }
 
   /** The worker starts once every module is initialized, so that the mailer is ready. */
@@ -150,7 +233,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     const bull = this.bull!;
     const policy = this.plan.policy;
     this.worker = new bull.Worker(this.name, ((job: Job<MailJobData>, token?: string, signal?: AbortSignal) => this.process(job, token, signal)) as never, defined({
-      connection: this.connection,
+      connection: this.workerConnection,
       prefix: this.options.prefix,
       concurrency: this.options.concurrency ?? DEFAULT_QUEUE_CONCURRENCY,
       limiter: this.options.rateLimit ? { max: this.options.rateLimit.max, duration: this.options.rateLimit.duration } : undefined,
@@ -159,7 +242,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
       maxStalledCount: this.options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
       settings: policy ? { backoffStrategy: queueBackoffStrategy(policy) } : undefined,
     })) as Worker;
-    this.worker.on('error', (error: Error) => this.logger.error(`Worker error: ${error.message}`));
+    this.worker.on('error', (error: Error) => this.reportError('Worker', error));
   }
 
   private findMailer(): MailerService {
@@ -183,9 +266,10 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.watch?.stop();
       if (this.worker) await this.closeWorker(this.worker);
       await this.queue?.close().catch((error: Error) => this.logger.warn(`Closing the queue: ${error.message}`));
-      if (this.ownedClient) await this.ownedClient.quit().catch(() => this.ownedClient?.disconnect());
+      await Promise.all(this.ownedClients.map((client) => closeClient(client)));
       this.subject.complete();
     })();
     return this.closing;
@@ -193,18 +277,22 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
 
   private async closeWorker(worker: Worker): Promise<void> {
     const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    if (this.watch.down || !this.watch.allReady()) {
+      // A graceful close waits on Redis (and ioredis never reports a client that is reconnecting
+      // as ended): with Redis away, nothing could be recorded anyway.
+      this.logger.warn('Redis cannot be reached at shutdown: the worker stops without waiting for its sends; their jobs are taken up again once Redis is back and their lock has expired.');
+      await worker.close(true).catch((error: Error) => this.logger.warn(`Closing the worker: ${error.message}`));
+      return;
+    }
     const closed = worker.close().catch((error: Error) => this.logger.warn(`Closing the worker: ${error.message}`));
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      closed.then(() => false),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeout); }),
-    ]);
-    clearTimeout(timer);
-    if (!late) return;
+    if (await settlesWithin(closed, timeout)) return;
     this.logger.warn(`Sends still running after ${timeout} ms of shutdown: their jobs go back to the queue.`);
     this.returning = true;
     worker.cancelAllJobs('shutdown');
-    await closed;
+    if (await settlesWithin(closed, timeout)) return;
+    // Redis went away during shutdown. Stop the worker's reconnecting instead of waiting for it.
+    this.logger.warn(`The worker did not stop within ${timeout} ms more (Redis cannot be reached); its connections are dropped.`);
+    worker.disconnect().catch(() => undefined);
   }
 
   private producer(): Queue {
@@ -254,11 +342,15 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
    * stored (a function, a stream that fails, …); nothing is added then.
    */
   async enqueue(mail: Mail, options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const queue = this.producer();
+    this.producer();
     const opts = this.jobOptions(options, 'enqueue');
     const data = await this.jobData(mail, options.transport);
-    if (opts.jobId && (await queue.getJobState(opts.jobId)) !== 'unknown') return { jobId: opts.jobId, duplicate: true };
-    const job = await queue.add('send', data, opts);
+    const job = await this.withRedis('the mail', 'add', async (queue, writing) => {
+      if (opts.jobId && (await queue.getJobState(opts.jobId)) !== 'unknown') return undefined;
+      writing();
+      return queue.add('send', data, opts);
+    });
+    if (!job) return { jobId: opts.jobId!, duplicate: true };
     const jobId = job.id!;
     this.publish({ type: MAIL_QUEUE_EVENTS.queued, jobId, mail: data.mail, transport: data.transport, delay: opts.delay, priority: opts.priority });
     return { jobId, duplicate: false, ...(data.mail.messageId ? { messageId: data.mail.messageId } : {}) };
@@ -270,7 +362,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
    * InvalidMailError and nothing is added. Results are in input order.
    */
   async enqueueBatch(entries: ReadonlyArray<Mail | MailQueueEntry>): Promise<EnqueueResult[]> {
-    const queue = this.producer();
+    this.producer();
     if (!Array.isArray(entries)) throw new InvalidMailError('enqueueBatch() expects an array.');
     const jobs: Array<{ name: string; data: MailJobData; opts: JobsOptions }> = [];
     for (let i = 0; i < entries.length; i++) {
@@ -289,9 +381,13 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     }
     const ids = jobs.map((j) => j.opts.jobId).filter((id): id is string => id !== undefined);
     const existing = new Set<string>();
-    for (const id of new Set(ids)) if ((await queue.getJobState(id)) !== 'unknown') existing.add(id);
-    const fresh = jobs.filter((j) => !(j.opts.jobId && existing.has(j.opts.jobId)));
-    const added = fresh.length ? await queue.addBulk(fresh) : [];
+    const added = await this.withRedis(`the ${jobs.length} mails`, 'batch', async (queue, writing) => {
+      for (const id of new Set(ids)) if ((await queue.getJobState(id)) !== 'unknown') existing.add(id);
+      const fresh = jobs.filter((j) => !(j.opts.jobId && existing.has(j.opts.jobId)));
+      if (!fresh.length) return [];
+      writing();
+      return queue.addBulk(fresh);
+    });
     const seen = new Set<string>();
     let k = 0;
     return jobs.map((job) => {
@@ -308,7 +404,59 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
 
   /** Jobs per state (`waiting`, `active`, `delayed`, `completed`, `failed`, `prioritized`, …). */
   async getJobCounts(): Promise<Record<string, number>> {
-    return this.producer().getJobCounts();
+    return this.withRedis('the job counts', 'read', (queue) => queue.getJobCounts());
+  }
+
+  /**
+   * Runs the Redis part of a call within `enqueueTimeout`: first waits for the enqueueing client
+   * to be connected, then for the commands. Redis failing to answer or refusing becomes
+   * QueueUnavailableError; `writing()` marks the point from which a failure may have left the
+   * job(s) stored.
+   */
+  private async withRedis<T>(what: string, kind: RedisCall, run: (queue: Queue, writing: () => void) => Promise<T>): Promise<T> {
+    const queue = this.producer();
+    const timeout = this.enqueueTimeout;
+    const deadline = Date.now() + timeout;
+    const client = this.producerClient;
+    if (isWatchable(client) && !(await whenReady(client, timeout))) {
+      const cause = this.lastConnectionError ?? new Error(`client ${client.status}`);
+      this.watch.lost(cause);
+      throw this.unavailable(what, kind, 'not-added', `Redis is not connected (${cause.message}) and did not come back within ${timeout} ms`, cause);
+    }
+    let written = false;
+    let timer: NodeJS.Timeout | undefined;
+    const running = run(queue, () => (written = true));
+    // Given up at the deadline, the call may still fail later; nobody waits for it then.
+    running.catch(() => undefined);
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeadlineExceeded(`Redis did not answer within ${timeout} ms`)), Math.max(deadline - Date.now(), 0));
+    });
+    try {
+      const result = await Promise.race([running, late]);
+      this.watch.up();
+      return result;
+    } catch (error) {
+      if (isMailerError(error)) throw error;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      // A command refused before it was sent, or a single add Redis answered with an error, stored
+      // nothing; an error inside a batch's transaction does not undo the jobs before it.
+      const notSent = NOT_SENT.test(failure.message);
+      if (notSent) this.watch.lost(this.lastConnectionError ?? new Error('connection lost'));
+      else if (failure instanceof DeadlineExceeded || isConnectionError(failure)) this.watch.lost(failure);
+      const nothingStored = !written || notSent || (failure.name === 'ReplyError' && kind === 'add');
+      const detail = notSent ? `Redis is not connected (${this.lastConnectionError?.message ?? 'connection lost'})` : failure.message;
+      throw this.unavailable(what, kind, nothingStored ? 'not-added' : 'unknown', detail, failure);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private unavailable(what: string, kind: RedisCall, outcome: 'not-added' | 'unknown', detail: string, cause: unknown): QueueUnavailableError {
+    const verb = kind === 'read' ? `Could not read ${what}` : `Could not enqueue ${what}`;
+    const result = kind === 'read' ? '' : outcome === 'not-added'
+      ? ' Nothing was added.'
+      : ' It may have been added: enqueue it again with the same jobId to have it once.';
+    return new QueueUnavailableError(`${verb}: ${detail}.${result}`, outcome, { cause });
   }
 
   private async process(job: Job<MailJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<MailJobResult> {
@@ -385,6 +533,33 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   private publish(event: MailQueueEvent): void {
     publishEvent(this.subject, this.eventSink, this.logger, event);
   }
+}
+
+/**
+ * Quits a client the module opened: QUIT when it is connected (bounded, since a frozen Redis
+ * never answers), else a disconnect, since a client that queues commands offline would wait for
+ * Redis to come back before sending QUIT.
+ */
+async function closeClient(client: OwnedQueueRedisClient): Promise<void> {
+  if (client.status === 'ready') {
+    let quit = false;
+    await settlesWithin(client.quit().then(() => (quit = true)), CLOSE_TIMEOUT);
+    if (quit) return;
+  }
+  client.disconnect();
+}
+
+const CLOSE_TIMEOUT = 2_000;
+
+/** Whether `promise` settles within `ms` milliseconds. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /** The object without its undefined properties: BullMQ treats a present `undefined` as a value. */

@@ -14,7 +14,14 @@ export interface SuppressionRedisClient {
   disconnect(): void;
 }
 
-export type SuppressionRedisClientConstructor = new (url: string) => SuppressionRedisClient;
+/** What the store also uses of a client it opens itself: connecting, its state, its events. */
+export interface OwnedSuppressionRedisClient extends SuppressionRedisClient {
+  readonly status: string;
+  connect(): Promise<void>;
+  on(event: 'error' | 'close' | 'ready', listener: (error?: Error) => void): unknown;
+}
+
+export type SuppressionRedisClientConstructor = new (url: string, options?: Record<string, unknown>) => OwnedSuppressionRedisClient;
 
 export const IOREDIS_PACKAGE = 'ioredis';
 

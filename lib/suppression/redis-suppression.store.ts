@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { MailerConfigurationError, MailerError, SuppressionUnavailableError } from '../errors/mailer.error.js';
 import { checkOptions, type OptionShape } from '../errors/option.checker.js';
-import { importIoredis, type SuppressionRedisClient } from './ioredis.loader.js';
+import { importIoredis, type OwnedSuppressionRedisClient, type SuppressionRedisClient } from './ioredis.loader.js';
 import { normalizeAddress } from './suppression.address.js';
 import {
   addressOfCursorKey,
@@ -29,14 +29,28 @@ import type {
 export interface RedisSuppressionStoreOptions {
   /**
    * An ioredis client the application already has (`new Redis(...)` or a `Cluster`). The store
-   * never closes it. Give this or `url`, not both.
+   * never closes it and never changes its options: for calls that fail fast while Redis is away,
+   * create it with `enableOfflineQueue: false`, `maxRetriesPerRequest: 0` and a `commandTimeout`,
+   * and give it an `error` listener. Give this or `url`, not both.
    */
   client?: SuppressionRedisClient;
   /**
    * `redis://[:password@]host:port/db` or `rediss://…`: the store loads ioredis, opens its own
-   * client, and quits it on `close()`.
+   * client, and quits it on `close()`. That client fails a call at once while it is disconnected
+   * (no offline queue) and reconnects in the background.
    */
   url?: string;
+  /**
+   * Milliseconds a command may wait for Redis's answer (ioredis `commandTimeout`) on the client
+   * opened from `url`; a call that waits longer fails with SuppressionUnavailableError. Default 1000.
+   * Only with `url`.
+   */
+  commandTimeout?: number;
+  /**
+   * Milliseconds to establish a connection (ioredis `connectTimeout`) on the client opened from
+   * `url`. Default 5000. Only with `url`.
+   */
+  connectTimeout?: number;
   /**
    * Prefix of the three keys the store uses (`entries`, `by-created`, `by-expiry`). Default
    * `mailroom:suppression:`. Instances that share a prefix share the list. On Redis Cluster, put a
@@ -50,11 +64,15 @@ export interface RedisSuppressionStoreOptions {
 const REDIS_STORE_OPTION_SHAPE = {
   client: 'object',
   url: 'string',
+  commandTimeout: 'number',
+  connectTimeout: 'number',
   keyPrefix: 'string',
   clock: 'function',
 } as const satisfies OptionShape<RedisSuppressionStoreOptions>;
 
 export const DEFAULT_SUPPRESSION_KEY_PREFIX = 'mailroom:suppression:';
+export const DEFAULT_SUPPRESSION_COMMAND_TIMEOUT = 1_000;
+export const DEFAULT_SUPPRESSION_CONNECT_TIMEOUT = 5_000;
 
 /** Most entries one script call writes; larger `addMany()` calls are split. */
 const ADD_CHUNK = 500;
@@ -202,6 +220,9 @@ function decode(address: string, value: string | null | undefined): SuppressionR
   return record;
 }
 
+/** ioredis's refusal of a command while disconnected, when it keeps no offline queue. */
+const NOT_CONNECTED = /Stream isn't writeable/;
+
 function isNoScript(error: unknown): boolean {
   return /NOSCRIPT/.test(String((error as { message?: unknown } | undefined)?.message ?? error));
 }
@@ -216,9 +237,13 @@ export class RedisSuppressionStore implements SuppressionStore {
   private readonly keys: [string, string, string];
   private readonly clock: () => number;
   private readonly url?: string;
+  private readonly clientOptions: Record<string, unknown> = {};
   private client?: SuppressionRedisClient;
-  private connecting?: Promise<SuppressionRedisClient>;
-  private readonly ownsClient: boolean;
+  /** The client opened from `url`, once created (it may not be connected). */
+  private ownClient?: OwnedSuppressionRedisClient;
+  private opening?: Promise<void>;
+  /** The last connection error of the client opened from `url`, to say why a call failed. */
+  private connectionError?: Error;
   private closing?: Promise<void>;
 
   constructor(options: RedisSuppressionStoreOptions) {
@@ -229,6 +254,16 @@ export class RedisSuppressionStore implements SuppressionStore {
     if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
       throw new MailerConfigurationError('RedisSuppressionStore: `url` must start with redis:// or rediss://.');
     }
+    for (const name of ['commandTimeout', 'connectTimeout'] as const) {
+      const value = options[name];
+      if (value === undefined) continue;
+      if (options.client !== undefined) {
+        throw new MailerConfigurationError(`RedisSuppressionStore: \`${name}\` applies to the client the store opens from \`url\`; set it on your own client instead.`);
+      }
+      if (!(Number.isInteger(value) && value >= 1)) {
+        throw new MailerConfigurationError(`RedisSuppressionStore: \`${name}\` must be a whole number of milliseconds, 1 or more, got ${String(value)}.`);
+      }
+    }
     const prefix = options.keyPrefix ?? DEFAULT_SUPPRESSION_KEY_PREFIX;
     if (typeof prefix !== 'string' || prefix === '') {
       throw new MailerConfigurationError('RedisSuppressionStore: `keyPrefix` must be a non-empty string.');
@@ -238,24 +273,41 @@ export class RedisSuppressionStore implements SuppressionStore {
     this.clock = options.clock ?? Date.now;
     this.client = options.client;
     this.url = options.url;
-    this.ownsClient = options.client === undefined;
+    if (options.url !== undefined) {
+      this.clientOptions = {
+        // The first call waits for the connection (connect()); later ones never wait for one.
+        lazyConnect: true,
+        // While disconnected a command fails at once, rather than waiting in a queue for Redis.
+        enableOfflineQueue: false,
+        // A command in flight when the connection drops fails at once.
+        maxRetriesPerRequest: 0,
+        commandTimeout: options.commandTimeout ?? DEFAULT_SUPPRESSION_COMMAND_TIMEOUT,
+        connectTimeout: options.connectTimeout ?? DEFAULT_SUPPRESSION_CONNECT_TIMEOUT,
+      };
+    }
   }
 
   /** A store that is connected and checked (see `connect()`). */
   static async create(options: RedisSuppressionStoreOptions): Promise<RedisSuppressionStore> {
     const store = new RedisSuppressionStore(options);
-    await store.connect();
+    try {
+      await store.connect();
+    } catch (error) {
+      // The client would otherwise go on reconnecting in the background.
+      await store.close();
+      throw error;
+    }
     return store;
   }
 
   /**
    * Loads ioredis and opens the client when the store was given a `url`, then sends a PING. Throws
-   * MailerConfigurationError when ioredis is not installed. Every other method connects on first
-   * use; calling this at start-up makes a missing package or an unreachable server fail there.
+   * MailerConfigurationError when ioredis is not installed, SuppressionUnavailableError when Redis
+   * does not answer. Every other method connects on first use; calling this at start-up makes a
+   * missing package or an unreachable server fail there.
    */
   async connect(): Promise<void> {
-    const client = await this.redis();
-    await client.ping();
+    await this.command((client) => client.ping());
   }
 
   async add(entry: SuppressionInput): Promise<SuppressionEntry> {
@@ -266,7 +318,6 @@ export class RedisSuppressionStore implements SuppressionStore {
   async addMany(entries: readonly SuppressionInput[]): Promise<SuppressionEntry[]> {
     const now = this.clock();
     const records = entries.map((entry) => prepareRecord(entry, now));
-    const client = await this.redis();
     const out: SuppressionEntry[] = [];
     for (let start = 0; start < records.length; start += ADD_CHUNK) {
       const chunk = records.slice(start, start + ADD_CHUNK);
@@ -274,7 +325,7 @@ export class RedisSuppressionStore implements SuppressionStore {
       for (const r of chunk) {
         args.push(r.address, encode(r), cursorKey(r.createdAt, r.address), r.expiresAt ?? '', r.source === 'manual' ? '1' : '0');
       }
-      const answers = (await this.run(client, ADD, args)) as string[];
+      const answers = (await this.run(ADD, args)) as string[];
       chunk.forEach((record, i) => {
         const kept = answers[i] ? decode(record.address, answers[i]) : undefined;
         out.push(toEntry(kept ?? record));
@@ -294,8 +345,7 @@ export class RedisSuppressionStore implements SuppressionStore {
     }
     const normalized = addresses.map(normalizeAddress);
     const unique = [...new Set(normalized)];
-    const client = await this.redis();
-    const values = await client.hmget(this.entriesKey, ...unique);
+    const values = await this.command((client) => client.hmget(this.entriesKey, ...unique));
     const now = this.clock();
     const found = new Map<string, SuppressionRecord>();
     unique.forEach((address, i) => {
@@ -314,14 +364,12 @@ export class RedisSuppressionStore implements SuppressionStore {
 
   async get(address: string): Promise<SuppressionEntry | undefined> {
     const key = normalizeAddress(address);
-    const client = await this.redis();
-    const record = decode(key, await client.hget(this.entriesKey, key));
+    const record = decode(key, await this.command((client) => client.hget(this.entriesKey, key)));
     return record && isLive(record, this.clock()) ? toEntry(record) : undefined;
   }
 
   async remove(address: string): Promise<boolean> {
-    const client = await this.redis();
-    return (await this.run(client, REMOVE, [this.clock(), normalizeAddress(address)])) === 1;
+    return (await this.run(REMOVE, [this.clock(), normalizeAddress(address)])) === 1;
   }
 
   async list(options: SuppressionListOptions = {}): Promise<SuppressionPage> {
@@ -329,7 +377,6 @@ export class RedisSuppressionStore implements SuppressionStore {
     const cursor = listCursor(options);
     const matches = listFilter(options);
     const filtering = options.reason !== undefined || options.source !== undefined;
-    const client = await this.redis();
     const found: Array<{ key: string; record: SuppressionRecord }> = [];
     let upper = cursor === undefined ? '+' : `(${cursor}`;
     let scanned = 0;
@@ -337,7 +384,7 @@ export class RedisSuppressionStore implements SuppressionStore {
       // One more than asked, so the page knows whether another follows.
       const wanted = limit + 1 - found.length;
       const batch = filtering ? Math.max(wanted, 200) : wanted;
-      const flat = (await this.run(client, PAGE, [upper, batch])) as string[];
+      const flat = (await this.run(PAGE, [upper, batch])) as string[];
       const now = this.clock();
       let last: string | undefined;
       for (let i = 0; i < flat.length; i += 2) {
@@ -358,17 +405,17 @@ export class RedisSuppressionStore implements SuppressionStore {
   }
 
   async count(): Promise<number> {
-    const client = await this.redis();
-    return Number(await this.run(client, COUNT, [this.clock()]));
+    return Number(await this.run(COUNT, [this.clock()]));
   }
 
   /** Quits the client if the store opened it; a client passed in is left open. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (!this.ownsClient) return;
-      const client = this.connecting ? await this.connecting.catch(() => undefined) : undefined;
+      await this.opening?.catch(() => undefined);
+      const client = this.ownClient;
       if (!client) return;
       try {
+        // Fails at once while disconnected (no offline queue), and after commandTimeout at worst.
         await client.quit();
       } catch {
         client.disconnect();
@@ -384,22 +431,65 @@ export class RedisSuppressionStore implements SuppressionStore {
   private async redis(): Promise<SuppressionRedisClient> {
     this.assertOpen();
     if (this.client) return this.client;
-    this.connecting ??= importIoredis().then((Redis) => new Redis(this.url!));
-    try {
-      this.client = await this.connecting;
-    } catch (error) {
-      this.connecting = undefined;
+    this.opening ??= this.open().catch((error: unknown) => {
+      // A client that was created keeps reconnecting on its own; only a failed import starts over.
+      if (!this.ownClient) this.opening = undefined;
       throw error;
-    }
-    return this.client;
+    });
+    await this.opening;
+    return this.client!;
   }
 
-  private async run(client: SuppressionRedisClient, s: Script, args: Array<string | number>): Promise<unknown> {
+  /** Creates the client for `url` and waits for its first connection. */
+  private async open(): Promise<void> {
+    const Redis = await importIoredis();
+    this.assertOpen();
+    const client = new Redis(this.url!, this.clientOptions);
+    // Without a listener ioredis prints every reconnection failure; the error of a call says enough.
+    client.on('error', (error) => (this.connectionError = error));
+    client.on('close', () => (this.connectionError ??= new Error('connection closed')));
+    client.on('ready', () => (this.connectionError = undefined));
+    this.ownClient = client;
     try {
-      return await client.evalsha(s.sha, 3, ...this.keys, ...args);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return client.eval(s.source, 3, ...this.keys, ...args);
+      await client.connect();
+    } finally {
+      // Connected or not, later calls use it: they fail at once until it reconnects.
+      this.client = client;
     }
+  }
+
+  /**
+   * Runs commands on the client. A failure of Redis (not connected, no answer in time, an error
+   * reply) becomes SuppressionUnavailableError; this package's own errors pass unchanged.
+   */
+  private async command<T>(call: (client: SuppressionRedisClient) => Promise<T>): Promise<T> {
+    const client = await this.redis().catch((error: unknown) => {
+      throw this.unavailable(error);
+    });
+    try {
+      return await call(client);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  private unavailable(error: unknown): Error {
+    if (error instanceof MailerError) return error;
+    const message = String((error as { message?: unknown } | undefined)?.message ?? error);
+    // ioredis's own words for a command refused while disconnected say nothing of why.
+    const disconnected = this.ownClient !== undefined && (this.ownClient.status !== 'ready' || NOT_CONNECTED.test(message));
+    const detail = disconnected ? `not connected (${this.connectionError?.message ?? 'connection lost'})` : message;
+    return new SuppressionUnavailableError(`Redis, which holds the suppression list, cannot be used: ${detail}`, { cause: error });
+  }
+
+  private run(s: Script, args: Array<string | number>): Promise<unknown> {
+    return this.command(async (client) => {
+      try {
+        return await client.evalsha(s.sha, 3, ...this.keys, ...args);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return client.eval(s.source, 3, ...this.keys, ...args);
+      }
+    });
   }
 }

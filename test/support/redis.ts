@@ -20,7 +20,7 @@ let located: Promise<string> | undefined;
 let server: ChildProcess | undefined;
 
 /** Resolves when a RESP reply comes back to PING within `timeoutMs`; any reply (even -NOAUTH) counts. */
-function answersPing(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+export function answersPing(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     const done = (ok: boolean) => {
@@ -34,7 +34,7 @@ function answersPing(host: string, port: number, timeoutMs = 1_000): Promise<boo
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

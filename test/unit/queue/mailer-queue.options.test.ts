@@ -19,7 +19,7 @@ describe('checkMailerQueueOptions', () => {
       { connection: { client: { duplicate: () => ({}), quit: async () => 'OK', disconnect: () => undefined } } },
       { connection: { url }, queueName: 'mail-eu', prefix: 'app', mode: 'producer', concurrency: 20, rateLimit: { max: 10, duration: 1_000 },
         removeOnComplete: { age: 60 }, removeOnFail: false, retry: { limit: 5 }, shutdownTimeout: 0, lockDuration: 5_000,
-        stalledInterval: 1_000, maxStalledCount: 0, transport: 'bulk' },
+        stalledInterval: 1_000, maxStalledCount: 0, transport: 'bulk', enqueueTimeout: 2_000 },
     ] as MailerQueueModuleOptions[]) expect(() => checkMailerQueueOptions(options)).not.toThrow();
   });
 
@@ -30,6 +30,7 @@ describe('checkMailerQueueOptions', () => {
     ['a queue name with ":"', { connection: { url }, queueName: 'a:b' }, /queueName/],
     ['an unknown mode', { connection: { url }, mode: 'consumer' }, /mode must be/],
     ['concurrency 0', { connection: { url }, concurrency: 0 }, /concurrency/],
+    ['an enqueue timeout of no time', { connection: { url }, enqueueTimeout: 0 }, /enqueueTimeout must be a whole number of milliseconds/],
     ['a rate limit without duration', { connection: { url }, rateLimit: { max: 2 } }, /rateLimit/],
     ['a bad removeOnComplete', { connection: { url }, removeOnComplete: { ttl: 5 } }, /removeOnComplete/],
     ['a negative shutdown timeout', { connection: { url }, shutdownTimeout: -1 }, /shutdownTimeout/],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../../lib/core/classification.types.js';
 import {
   InvalidMailError, MailCancelledError, MailerConfigurationError, TemplateNotFoundError, TemplateRenderError,
-  TransportError, UnsupportedFeatureError,
+  SuppressionUnavailableError, TransportError, UnsupportedFeatureError,
 } from '../../../lib/errors/index.js';
 import { isRetryableInQueue, planQueueRetry, queueBackoffStrategy } from '../../../lib/queue/mailer-queue.retry.js';
 
@@ -68,6 +68,10 @@ describe('isRetryableInQueue', () => {
   it('keeps the job on configuration errors and unexpected exceptions', async () => {
     expect(await isRetryableInQueue(new MailerConfigurationError('closed'), 1, policy)).toBe(true);
     expect(await isRetryableInQueue(new TypeError('oops'), 1, policy)).toBe(true);
+  });
+
+  it("keeps the job when the suppression list could not be read (onUnavailable: 'fail'): the recipient is not at fault", async () => {
+    expect(await isRetryableInQueue(new SuppressionUnavailableError('Redis down; the mail was not sent'), 1, policy)).toBe(true);
   });
 
   it('asks shouldRetry first', async () => {
