@@ -127,7 +127,8 @@ export class AiosmtpdPeer {
       writeFileSync(config.cert as string, certs.cert);
       writeFileSync(config.key as string, certs.key);
     }
-    const child = spawn(aiosmtpdPython(), [SCRIPT, JSON.stringify(config)], { stdio: 'pipe' });
+    // No __pycache__ next to the script in the working tree.
+    const child = spawn(aiosmtpdPython(), [SCRIPT, JSON.stringify(config)], { stdio: 'pipe', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     this.child = child;
     child.stderr.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
     const exited = new Promise<never>((_, reject) => {

@@ -118,6 +118,9 @@ export async function startPreviewApp(options: PreviewAppOptions = {}): Promise<
       url: `http://127.0.0.1:${port}/${options.globalPrefix ? `${options.globalPrefix}/` : ''}${(options.path ?? 'mail-preview').replace(/^\/+|\/+$/g, '')}`,
       templates,
       async close() {
+        // A page's live stream (server-sent events) keeps its connection open; end it rather than
+        // wait for the browser to notice the page closed.
+        (app.getHttpServer() as { closeAllConnections?: () => void }).closeAllConnections?.();
         await app.close();
         await removeCopy();
       },
