@@ -1,5 +1,6 @@
 import { MailerConfigurationError } from '../errors/mailer.error.js';
 import { normalizeAddress } from './suppression.address.js';
+import { checkSuppressionScope } from './suppression.scope.js';
 import {
   addressOfCursorKey,
   cursorKey,
@@ -47,6 +48,10 @@ export class MemorySuppressionStore implements SuppressionStore {
   private readonly maxEntries: number;
   private readonly clock: () => number;
   private closed = false;
+  /** The lists of scopes (see `forScope`), each bounded by `maxEntries` on its own. */
+  private readonly scopes = new Map<string, MemorySuppressionStore>();
+  /** Set on the list of a scope: scopes do not nest. */
+  private scopeOf?: string;
 
   constructor(options: MemorySuppressionStoreOptions = {}) {
     const max = options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES;
@@ -130,10 +135,31 @@ export class MemorySuppressionStore implements SuppressionStore {
     return this.records.size;
   }
 
+  /**
+   * The list of one scope (a tenant): a store of its own, with the same `maxEntries` bound and
+   * clock, created on first use. Closed with this store.
+   */
+  forScope(scope: string): MemorySuppressionStore {
+    this.assertOpen();
+    checkSuppressionScope(scope, 'MemorySuppressionStore');
+    if (this.scopeOf !== undefined) {
+      throw new MailerConfigurationError(`MemorySuppressionStore: this is the list of scope "${this.scopeOf}"; call forScope() on the store itself.`);
+    }
+    let list = this.scopes.get(scope);
+    if (!list) {
+      list = new MemorySuppressionStore({ maxEntries: this.maxEntries, clock: this.clock });
+      list.scopeOf = scope;
+      this.scopes.set(scope, list);
+    }
+    return list;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.records.clear();
     this.sorted = undefined;
+    for (const list of this.scopes.values()) await list.close();
+    this.scopes.clear();
   }
 
   private assertOpen(): void {

@@ -3,6 +3,7 @@ import { MailerConfigurationError, MailerError, SuppressionUnavailableError } fr
 import { checkOptions, type OptionShape } from '../errors/option.checker.js';
 import { importIoredis, type OwnedSuppressionRedisClient, type SuppressionRedisClient } from './ioredis.loader.js';
 import { normalizeAddress } from './suppression.address.js';
+import { checkSuppressionScope } from './suppression.scope.js';
 import {
   addressOfCursorKey,
   cursorKey,
@@ -54,7 +55,8 @@ export interface RedisSuppressionStoreOptions {
   /**
    * Prefix of the three keys the store uses (`entries`, `by-created`, `by-expiry`). Default
    * `mailroom:suppression:`. Instances that share a prefix share the list. On Redis Cluster, put a
-   * hash tag in it (`{mailroom:suppression}:`) so the three keys live in one slot.
+   * hash tag in it (`{mailroom:suppression}:`) so the three keys live in one slot. The list of a
+   * scope (`forScope('acme')`) lives under `<keyPrefix>scope:acme:`, hash tag included.
    */
   keyPrefix?: string;
   /** Epoch milliseconds; for tests. Default `Date.now`. Instances should have synchronized clocks. */
@@ -73,6 +75,13 @@ const REDIS_STORE_OPTION_SHAPE = {
 export const DEFAULT_SUPPRESSION_KEY_PREFIX = 'mailroom:suppression:';
 export const DEFAULT_SUPPRESSION_COMMAND_TIMEOUT = 1_000;
 export const DEFAULT_SUPPRESSION_CONNECT_TIMEOUT = 5_000;
+
+/** Marks the options of a scope's list: it uses the connection of the store it belongs to. */
+const SCOPE_OF = Symbol('scope of');
+
+interface ScopeListOptions extends RedisSuppressionStoreOptions {
+  [SCOPE_OF]?: { store: RedisSuppressionStore; scope: string };
+}
 
 /** Most entries one script call writes; larger `addMany()` calls are split. */
 const ADD_CHUNK = 500;
@@ -233,8 +242,13 @@ function isNoScript(error: unknown): boolean {
  * scripts, so an add or remove never leaves the three keys disagreeing.
  */
 export class RedisSuppressionStore implements SuppressionStore {
+  private readonly prefix: string;
   private readonly entriesKey: string;
   private readonly keys: [string, string, string];
+  /** Set on the list of a scope: the store whose connection it uses. */
+  private readonly owner?: RedisSuppressionStore;
+  private readonly scopeOf?: string;
+  private readonly scopes = new Map<string, RedisSuppressionStore>();
   private readonly clock: () => number;
   private readonly url?: string;
   private readonly clientOptions: Record<string, unknown> = {};
@@ -248,7 +262,11 @@ export class RedisSuppressionStore implements SuppressionStore {
 
   constructor(options: RedisSuppressionStoreOptions) {
     if (options) checkOptions(options, REDIS_STORE_OPTION_SHAPE, 'RedisSuppressionStore', { prefix: 'is written keyPrefix here.' });
-    if (!options || (options.client === undefined) === (options.url === undefined)) {
+    const scopeOf = options ? (options as ScopeListOptions)[SCOPE_OF] : undefined;
+    if (scopeOf) {
+      this.owner = scopeOf.store;
+      this.scopeOf = scopeOf.scope;
+    } else if (!options || (options.client === undefined) === (options.url === undefined)) {
       throw new MailerConfigurationError('RedisSuppressionStore needs either `client` (an ioredis instance) or `url`, not both.');
     }
     if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
@@ -268,6 +286,7 @@ export class RedisSuppressionStore implements SuppressionStore {
     if (typeof prefix !== 'string' || prefix === '') {
       throw new MailerConfigurationError('RedisSuppressionStore: `keyPrefix` must be a non-empty string.');
     }
+    this.prefix = prefix;
     this.entriesKey = `${prefix}entries`;
     this.keys = [this.entriesKey, `${prefix}by-created`, `${prefix}by-expiry`];
     this.clock = options.clock ?? Date.now;
@@ -408,9 +427,31 @@ export class RedisSuppressionStore implements SuppressionStore {
     return Number(await this.run(COUNT, [this.clock()]));
   }
 
+  /**
+   * The list of one scope (a tenant), under `<keyPrefix>scope:<scope>:` on the same connection;
+   * created on first use, closed with this store.
+   */
+  forScope(scope: string): RedisSuppressionStore {
+    this.assertOpen();
+    checkSuppressionScope(scope, 'RedisSuppressionStore');
+    if (this.scopeOf !== undefined) {
+      throw new MailerConfigurationError(`RedisSuppressionStore: this is the list of scope "${this.scopeOf}"; call forScope() on the store itself.`);
+    }
+    let list = this.scopes.get(scope);
+    if (!list) {
+      const options: ScopeListOptions = { keyPrefix: `${this.prefix}scope:${scope}:`, clock: this.clock, [SCOPE_OF]: { store: this, scope } };
+      list = new RedisSuppressionStore(options);
+      this.scopes.set(scope, list);
+    }
+    return list;
+  }
+
   /** Quits the client if the store opened it; a client passed in is left open. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const list of this.scopes.values()) await list.close();
+      // A scope's list shares its store's connection: the store closes it.
+      if (this.owner) return;
       await this.opening?.catch(() => undefined);
       const client = this.ownClient;
       if (!client) return;
@@ -425,11 +466,12 @@ export class RedisSuppressionStore implements SuppressionStore {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new MailerConfigurationError('The suppression store is closed.');
+    if (this.closing || this.owner?.closing) throw new MailerConfigurationError('The suppression store is closed.');
   }
 
   private async redis(): Promise<SuppressionRedisClient> {
     this.assertOpen();
+    if (this.owner) return this.owner.redis();
     if (this.client) return this.client;
     this.opening ??= this.open().catch((error: unknown) => {
       // A client that was created keeps reconnecting on its own; only a failed import starts over.
@@ -474,6 +516,7 @@ export class RedisSuppressionStore implements SuppressionStore {
   }
 
   private unavailable(error: unknown): Error {
+    if (this.owner) return this.owner.unavailable(error);
     if (error instanceof MailerError) return error;
     const message = String((error as { message?: unknown } | undefined)?.message ?? error);
     // ioredis's own words for a command refused while disconnected say nothing of why.

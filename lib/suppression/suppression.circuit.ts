@@ -77,19 +77,32 @@ const PROBE_ADDRESS = 'probe@mailroom.invalid';
 /** Entries per write when the buffer is flushed, so that a failure midway keeps what was written. */
 const FLUSH_CHUNK = 500;
 
+/** An entry waiting for the store, with the scope whose list it goes to (undefined: the shared one). */
+interface Buffered {
+  scope?: string;
+  record: SuppressionRecord;
+}
+
+/** The buffer's key: an address is one entry per list. */
+function bufferKey(scope: string | undefined, address: string): string {
+  return scope === undefined ? address : `${scope}\u0000${address}`;
+}
+
 /**
  * Stands between the mailer and its suppression store. While the store answers, calls go through
  * (each bounded by `timeout`). At the first failure the circuit opens: reads no longer reach the
- * store, entries learned meanwhile wait in a bounded buffer (one per address, by the store's own
- * replacement rule), and one call at a time probes the store, with a growing wait between probes.
- * When a probe succeeds the buffer is written and the circuit closes.
+ * store, entries learned meanwhile wait in a bounded buffer (one per address and list, by the
+ * store's own replacement rule), and one call at a time probes the store, with a growing wait
+ * between probes. When a probe succeeds the buffer is written and the circuit closes. A scope's
+ * list (`store.forScope`) goes through the same circuit: its lists share the store's connection,
+ * so they are out of reach together.
  */
 export class SuppressionCircuit {
   private readonly timeout: number;
   private readonly probeInterval: number;
   private readonly maxProbeInterval: number;
   private readonly maxBuffered: number;
-  private readonly buffer = new Map<string, SuppressionRecord>();
+  private readonly buffer = new Map<string, Buffered>();
   private listener?: SuppressionCircuitListener;
   /** Set while the circuit is open: when the outage began and what caused it. */
   private outage?: { since: number; error: Error; dropped: number; written: number; wait: number };
@@ -125,17 +138,31 @@ export class SuppressionCircuit {
   }
 
   /**
-   * The store's `filter()`. While the store is unavailable: with `onUnavailable: 'send'`, the
-   * recipients filtered by the buffer only; with `'fail'`, SuppressionUnavailableError.
+   * The list of `scope` (see `SuppressionStore.forScope`), or the store itself without one. Throws
+   * MailerConfigurationError when the store keeps no scopes.
    */
-  async filter(addresses: readonly string[]): Promise<SuppressionFilterResult> {
-    if (this.outage) return this.whileUnavailable(addresses);
+  listOf(scope: string | undefined): SuppressionStore {
+    if (scope === undefined) return this.store;
+    if (typeof this.store.forScope !== 'function') {
+      throw new MailerConfigurationError(`suppression: the store ${this.store.constructor.name} has no forScope(), so it cannot keep a list per scope ("${scope}"); use MemorySuppressionStore or RedisSuppressionStore, or add forScope() to it.`);
+    }
+    return this.store.forScope(scope);
+  }
+
+  /**
+   * The `filter()` of the list of `scope` (the shared list without one). While the store is
+   * unavailable: with `onUnavailable: 'send'`, the recipients filtered by the buffer only; with
+   * `'fail'`, SuppressionUnavailableError.
+   */
+  async filter(addresses: readonly string[], scope?: string): Promise<SuppressionFilterResult> {
+    const list = this.listOf(scope);
+    if (this.outage) return this.whileUnavailable(addresses, scope);
     try {
-      return await this.bounded(this.store.filter(addresses), 'reading the suppression list');
+      return await this.bounded(list.filter(addresses), 'reading the suppression list');
     } catch (error) {
       if (!isOutage(error)) throw error;
       this.open(error as Error);
-      return this.whileUnavailable(addresses);
+      return this.whileUnavailable(addresses, scope);
     }
   }
 
@@ -146,7 +173,11 @@ export class SuppressionCircuit {
    * webhook, answered 5xx) then gets SuppressionUnavailableError, the entries being kept all the
    * same, so they are written whichever comes first, the store or the provider's retry.
    */
-  async record(entries: readonly SuppressionInput[], { mustStore = false }: { mustStore?: boolean } = {}): Promise<{ invalid: Error[] }> {
+  async record(
+    entries: readonly SuppressionInput[],
+    { mustStore = false, scope }: { mustStore?: boolean; scope?: string } = {},
+  ): Promise<{ invalid: Error[] }> {
+    const list = this.listOf(scope);
     const invalid: Error[] = [];
     const records: SuppressionRecord[] = [];
     const now = this.clock();
@@ -161,16 +192,16 @@ export class SuppressionCircuit {
     // A caller that must know tries the store even while the circuit is open: it is not on the
     // send path, and its outcome would otherwise wait for the next probe.
     if (this.outage && !mustStore) {
-      this.keep(records);
+      this.keep(records, scope);
       return { invalid };
     }
     try {
-      await this.bounded(this.store.addMany(records.map(toEntry)), 'writing to the suppression list');
+      await this.bounded(list.addMany(records.map(toEntry)), 'writing to the suppression list');
     } catch (error) {
       if (!isOutage(error)) throw error;
       this.open(error as Error);
       // Some may have been written before the failure; writing them again changes nothing.
-      this.keep(records);
+      this.keep(records, scope);
       if (mustStore) throw this.unavailableError('the entries are kept and written when it answers');
     }
     return { invalid };
@@ -202,7 +233,7 @@ export class SuppressionCircuit {
     return lost;
   }
 
-  private whileUnavailable(addresses: readonly string[]): SuppressionFilterResult {
+  private whileUnavailable(addresses: readonly string[], scope: string | undefined): SuppressionFilterResult {
     const outage = this.outage!;
     if (this.onUnavailable === 'fail') {
       throw new SuppressionUnavailableError(
@@ -215,7 +246,7 @@ export class SuppressionCircuit {
     const suppressed: SuppressedRecipient[] = [];
     const now = this.clock();
     for (const recipient of addresses) {
-      const record = this.buffer.get(normalizeAddress(recipient));
+      const record = this.buffer.get(bufferKey(scope, normalizeAddress(recipient)))?.record;
       if (record && isLive(record, now)) suppressed.push({ ...toEntry(record), recipient });
       else allowed.push(recipient);
     }
@@ -255,34 +286,46 @@ export class SuppressionCircuit {
     this.listener?.available({ downtime: this.clock() - outage.since, written: outage.written, dropped: outage.dropped });
   }
 
-  /** Writes the buffer in chunks; an entry replaced in the buffer meanwhile stays for the next round. */
+  /**
+   * Writes the buffer in chunks, one write per list in a chunk; an entry replaced in the buffer
+   * meanwhile stays for the next round.
+   */
   private async flush(): Promise<void> {
     while (this.buffer.size) {
       const now = this.clock();
-      const chunk = [...this.buffer.values()].slice(0, FLUSH_CHUNK);
-      const live = chunk.filter((record) => isLive(record, now));
-      if (live.length) await this.bounded(this.store.addMany(live.map(toEntry)), 'writing to the suppression list');
-      for (const record of chunk) {
-        if (this.buffer.get(record.address) === record) this.buffer.delete(record.address);
+      const chunk = [...this.buffer.entries()].slice(0, FLUSH_CHUNK);
+      const byList = new Map<string | undefined, SuppressionRecord[]>();
+      for (const [, { scope, record }] of chunk) {
+        if (!isLive(record, now)) continue;
+        const list = byList.get(scope) ?? [];
+        list.push(record);
+        byList.set(scope, list);
       }
-      if (this.outage) this.outage.written += live.length;
+      for (const [scope, records] of byList) {
+        await this.bounded(this.listOf(scope).addMany(records.map(toEntry)), 'writing to the suppression list');
+        if (this.outage) this.outage.written += records.length;
+      }
+      for (const [key, buffered] of chunk) {
+        if (this.buffer.get(key) === buffered) this.buffer.delete(key);
+      }
     }
   }
 
-  private keep(records: readonly SuppressionRecord[]): void {
+  private keep(records: readonly SuppressionRecord[], scope: string | undefined): void {
     const outage = this.outage;
     const now = this.clock();
     for (const record of records) {
-      const current = this.buffer.get(record.address);
+      const key = bufferKey(scope, record.address);
+      const current = this.buffer.get(key);
       if (current) {
-        if (replaces(record, current, now)) this.buffer.set(record.address, record);
+        if (replaces(record, current.record, now)) this.buffer.set(key, { scope, record });
         continue;
       }
       if (this.buffer.size >= this.maxBuffered) {
         if (outage && outage.dropped++ === 0) this.listener?.overflow(this.maxBuffered);
         continue;
       }
-      this.buffer.set(record.address, record);
+      this.buffer.set(key, { scope, record });
     }
   }
 

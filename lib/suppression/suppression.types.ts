@@ -100,6 +100,15 @@ export interface SuppressionStore {
    * rather than at the first send. Stores that need no connection leave it out.
    */
   connect?(): Promise<void>;
+  /**
+   * Optional: the list of one scope — a tenant, say — kept apart from this list and from every
+   * other scope's, and the same object each time for the same scope. Sends through a transport
+   * that has a `suppressionScope` read and write that list instead of the shared one. A scope is
+   * 1 to 100 letters, digits, dots, dashes and underscores. MemorySuppressionStore and
+   * RedisSuppressionStore have it; a mailer whose store lacks it refuses to give a transport a
+   * scope. Closing this store closes its scopes' lists too.
+   */
+  forScope?(scope: string): SuppressionStore;
   /** Releases what the store opened itself. Safe to call more than once; later calls fail. */
   close(): Promise<void>;
 }

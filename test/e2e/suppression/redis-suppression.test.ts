@@ -82,6 +82,19 @@ describe('RedisSuppressionStore', () => {
     expect(await a.count()).toBe(1);
   });
 
+  it("keeps a scope's list under <keyPrefix>scope:<scope>:, hash tag included", async () => {
+    const keyPrefix = `${nextPrefix()}{tag}:`;
+    const store = open({ url, keyPrefix });
+    await store.connect();
+    const acme = store.forScope('acme');
+    await acme.add({ address: 'ada@example.com', reason: 'userunknown', source: 'smtp' });
+    expect(await admin.hkeys(`${keyPrefix}scope:acme:entries`)).toEqual(['ada@example.com']);
+    expect(await admin.exists(`${keyPrefix}entries`)).toBe(0);
+    await store.close();
+    // The connection is the store's: closed with it, the scope's list cannot reach Redis either.
+    await expect(acme.has('ada@example.com')).rejects.toBeInstanceOf(MailerConfigurationError);
+  });
+
   it('filter() is one command however many recipients there are', async () => {
     const real = client();
     const calls: string[] = [];

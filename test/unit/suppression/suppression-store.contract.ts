@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifySmtpReply } from '../../../lib/bounces/index.js';
-import { InvalidMailError, MailerError } from '../../../lib/errors/index.js';
+import { InvalidMailError, MailerConfigurationError, MailerError } from '../../../lib/errors/index.js';
 import type { SuppressionInput, SuppressionStore } from '../../../lib/suppression/index.js';
 
 /** How the contract gets a fresh, empty store whose clock it controls. */
@@ -290,6 +290,52 @@ export function suppressionStoreContract(name: string, harness: StoreHarness): v
       await expect(store.has('a@example.com')).rejects.toBeInstanceOf(MailerError);
       await expect(store.filter(['a@example.com'])).rejects.toBeInstanceOf(MailerError);
       await expect(store.add(bounce('a@example.com'))).rejects.toBeInstanceOf(MailerError);
+    });
+
+    describe('scopes (forScope)', () => {
+      const scoped = () => {
+        if (typeof store.forScope !== 'function') throw new Error('this store keeps no scopes');
+        return store as SuppressionStore & { forScope(scope: string): SuppressionStore };
+      };
+
+      it('keeps each scope apart from the shared list and from the other scopes', async () => {
+        const root = scoped();
+        const acme = root.forScope('acme');
+        const globex = root.forScope('globex-2');
+        expect(root.forScope('acme')).toBe(acme);
+        await acme.add(bounce('ada@example.com'));
+        await root.add(bounce('grace@example.com', { reason: 'feedback', source: 'webhook' }));
+        expect(await acme.has('Ada@Example.com')).toBe(true);
+        expect(await root.has('ada@example.com')).toBe(false);
+        expect(await globex.has('ada@example.com')).toBe(false);
+        expect(await acme.has('grace@example.com')).toBe(false);
+        expect(await acme.filter(['ada@example.com', 'grace@example.com'])).toMatchObject({
+          allowed: ['grace@example.com'],
+          suppressed: [{ address: 'ada@example.com', recipient: 'ada@example.com' }],
+        });
+        expect(await acme.count()).toBe(1);
+        expect(await root.count()).toBe(1);
+        expect((await acme.list()).entries.map((e) => e.address)).toEqual(['ada@example.com']);
+        expect(await globex.remove('ada@example.com')).toBe(false);
+        expect(await acme.remove('ada@example.com')).toBe(true);
+        expect(await root.has('grace@example.com')).toBe(true);
+      });
+
+      it('refuses a scope that is no name, and scopes of a scope', async () => {
+        const root = scoped();
+        for (const bad of ['', 'a:b', 'a b', 'x'.repeat(101), 'tenant/1']) {
+          expect(() => root.forScope(bad)).toThrow(MailerConfigurationError);
+        }
+        const acme = root.forScope('acme');
+        expect(() => (acme as typeof root).forScope('inner')).toThrow(/call forScope\(\) on the store itself/);
+      });
+
+      it("closes the scopes' lists with the store", async () => {
+        const acme = scoped().forScope('acme');
+        await acme.add(bounce('ada@example.com'));
+        await store.close();
+        await expect(acme.has('ada@example.com')).rejects.toBeInstanceOf(MailerError);
+      });
     });
   });
 }
