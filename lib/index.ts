@@ -80,6 +80,14 @@ export {
 // The Nest module and what it provides.
 export { MailerModule, MAILER_MODULE_OPTIONS } from './nest/mailer.module.js';
 export type { MailerModuleOptions, MailerRateLimitOptions, MailerRetryOptions } from './nest/mailer.options.js';
+export type {
+  AddTransportOptions,
+  MailerTransportCacheOptions,
+  ResolvedTransport,
+  TransportResolver,
+  TransportResolverAnswer,
+  TransportResolverContext,
+} from './nest/transport-resolver.types.js';
 export {
   MailerService,
   type BatchSendResult,

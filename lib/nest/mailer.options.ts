@@ -13,6 +13,7 @@ import type { OptionHints, OptionShape } from '../errors/option.checker.js';
 import type { MailInterceptor } from './mail-interceptor.js';
 import type { TransportConfig } from '../transports/transport.config.js';
 import type { IncumbentRuntimeOptions, IncumbentTemplateOptions } from './incumbent-options.compat.js';
+import type { MailerTransportCacheOptions, TransportResolver } from './transport-resolver.types.js';
 
 export interface MailerModuleOptions {
   /**
@@ -27,6 +28,21 @@ export interface MailerModuleOptions {
   transports?: Record<string, TransportConfig>;
   /** Name of the transport used when a send names none. Default: `default`, else the first one. */
   defaultTransport?: string;
+  /**
+   * Chooses the transport of each send, for an application that sends for many tenants with
+   * their own mail accounts: `(mail, { tenant, transport }) => name | URL | options | { name,
+   * transport, retry, rateLimit, suppressionScope } | undefined`, sync or async. `tenant` is what
+   * the send named (`send(mail, { tenant })`) and travels with queued mail. Answers are checked as
+   * start-up configuration is; transports built from URLs and options stay open for later sends,
+   * within `transportCache`. `undefined` sends as without a resolver. See the README's "Many tenants".
+   */
+  transportResolver?: TransportResolver;
+  /**
+   * Bounds on the transports opened for `transportResolver`'s answers: `max` open at once (default
+   * 100; the least recently used is closed first) and `idleTimeout` (default 300 000 ms) before
+   * an unused one is closed. A transport is closed only once its sends in flight are done.
+   */
+  transportCache?: MailerTransportCacheOptions;
   /** Values applied to every mail that does not set them. */
   defaults?: {
     from?: AddressInput;
@@ -108,6 +124,8 @@ export const MAILER_OPTION_SHAPE = {
   transport: ['string', 'object'],
   transports: 'object',
   defaultTransport: 'string',
+  transportResolver: 'function',
+  transportCache: 'object',
   defaults: 'object',
   templates: 'object',
   attachments: 'object',

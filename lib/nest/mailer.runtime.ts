@@ -16,6 +16,9 @@ import type { RetryClock } from '../retry/retry.clock.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import { RETRY_HINTS, RETRY_OPTION_SHAPE, type RetryOptions } from '../retry/retry.options.js';
 import { fromIncumbentOptions } from './incumbent-options.compat.js';
+import { checkTransportName, isRateLimiter, transportRateLimiter, transportRetry } from './transport.settings.js';
+import { TransportRegistry } from './transport.registry.js';
+import { TRANSPORT_CACHE_OPTION_SHAPE } from './transport-resolver.types.js';
 import type { MailerTransportOverride } from './mailer.tokens.js';
 import {
   ATTACHMENT_POLICY_SHAPE,
@@ -46,11 +49,11 @@ export interface MailerRuntime {
   limiters: Map<string, RateLimiter>;
   /** True when each OutgoingMail keeps its template context (see MailerTransportOverride). */
   keepTemplateContext?: boolean;
-}
-
-function isRateLimiter(value: unknown): value is RateLimiter {
-  return typeof value === 'object' && value !== null
-    && typeof (value as RateLimiter).acquire === 'function' && typeof (value as RateLimiter).penalize === 'function';
+  /**
+   * Every transport by name — the configured ones above, those added at run time and those a
+   * transportResolver opened — with what governs sends through each. The send path goes through it.
+   */
+  registry: TransportRegistry;
 }
 
 function unknownNames(section: string, given: Record<string, unknown> | undefined, names: readonly string[]): void {
@@ -68,21 +71,16 @@ export function createRetryPolicies(options: MailerModuleOptions['retry'], names
   if (options !== undefined && options !== false && (typeof options !== 'object' || options === null)) {
     throw new MailerConfigurationError('retry: expected an options object or false.');
   }
-  const { transports: own, ...base } = options || {};
+  const own = options ? options.transports : undefined;
   if (options) checkOptions(options, { ...RETRY_OPTION_SHAPE, transports: 'object' }, 'MailerModule: retry', RETRY_HINTS);
   unknownNames('retry', own, names);
   for (const [name, layer] of Object.entries(own ?? {})) {
     if (layer !== false) checkOptions(layer, RETRY_OPTION_SHAPE, `MailerModule: retry.transports.${name}`, RETRY_HINTS);
   }
   for (const name of names) {
-    const layer = own?.[name];
-    const layers = [base, ...(layer ? [layer] : [])];
-    const enabled = layer === false ? false : layer !== undefined || options !== false;
-    const where = `retry (transport "${name}")`;
-    // Checked even when off: a send may turn it on with these values underneath.
-    const policy = RetryPolicy.merge(layers, where);
-    retry.set(name, { layers, enabled });
-    retryPolicies.set(name, enabled ? policy : undefined);
+    const { retry: settings, policy } = transportRetry(options, own?.[name], name);
+    retry.set(name, settings);
+    retryPolicies.set(name, policy);
   }
   return { retry, retryPolicies };
 }
@@ -90,9 +88,7 @@ export function createRetryPolicies(options: MailerModuleOptions['retry'], names
 /** A limiter per transport: configured rates, a given RateLimiter, or one that only honours penalties. */
 export function createRateLimiters(options: MailerModuleOptions['rateLimit'], names: readonly string[], retryClock?: RetryClock): Map<string, RateLimiter> {
   const limiters = new Map<string, RateLimiter>();
-  const { transports: own, clock: given, ...base } = options ?? {};
-  // One clock for the mailer: a clock given for retries serves the limiters too.
-  const clock = given ?? retryClock;
+  const own = options?.transports;
   if (options !== undefined) checkOptions(options, { ...RATE_LIMIT_OPTION_SHAPE, transports: 'object' }, 'MailerModule: rateLimit', RATE_LIMIT_HINTS);
   unknownNames('rateLimit', own, names);
   for (const [name, layer] of Object.entries(own ?? {})) {
@@ -101,13 +97,7 @@ export function createRateLimiters(options: MailerModuleOptions['rateLimit'], na
       checkOptions(layer, shape, `MailerModule: rateLimit.transports.${name}`, RATE_LIMIT_HINTS);
     }
   }
-  for (const name of names) {
-    const layer = own?.[name];
-    const where = `rateLimit (transport "${name}")`;
-    if (isRateLimiter(layer)) limiters.set(name, layer);
-    else if (layer === false) limiters.set(name, new TokenBucketRateLimiter({ clock }, where));
-    else limiters.set(name, new TokenBucketRateLimiter({ ...base, ...layer, clock }, where));
-  }
+  for (const name of names) limiters.set(name, transportRateLimiter(options, own?.[name], name, retryClock));
   return limiters;
 }
 
@@ -128,14 +118,29 @@ async function createSuppression(options: MailerModuleOptions['suppression'] | t
   return { store: memory, circuit: guard(memory), policy, owned: true };
 }
 
-const NAME = /^[A-Za-z0-9_.-]+$/;
-
 const TEMPLATES_HINTS: OptionHints = {
   adapter: "is @nestjs-modules/mailer's: templates are Handlebars, compiled by this module; remove it (helpers go in templates.helpers).",
   options: "is @nestjs-modules/mailer's: write strict: true in templates itself.",
   layout: 'is written defaultLayout here (the layout lives in layoutsDir, <dir>/layouts by default).',
   dirs: 'is not supported: templates come from one folder (dir); move the other folders below it.',
 };
+
+/** `transportCache` bounds what `transportResolver` opens: refused without one, like a value out of range. */
+function checkTransportCache(options: MailerModuleOptions): void {
+  const cache = options.transportCache;
+  if (cache === undefined) return;
+  checkOptions(cache, TRANSPORT_CACHE_OPTION_SHAPE, 'MailerModule: transportCache');
+  if (options.transportResolver === undefined) {
+    throw new MailerConfigurationError('MailerModule: transportCache bounds the transports opened for transportResolver\'s answers; set transportResolver too, or leave transportCache out.');
+  }
+  if (cache.max !== undefined && !(Number.isInteger(cache.max) && cache.max >= 1)) {
+    throw new MailerConfigurationError(`MailerModule: transportCache.max must be a whole number, 1 or more, got ${String(cache.max)}.`);
+  }
+  const idle = cache.idleTimeout;
+  if (idle !== undefined && idle !== false && !(Number.isInteger(idle) && (idle as number) >= 1)) {
+    throw new MailerConfigurationError(`MailerModule: transportCache.idleTimeout must be a whole number of milliseconds, 1 or more, or false, got ${String(idle)}.`);
+  }
+}
 
 /**
  * The options as given — by forRoot or by a forRootAsync factory — checked against their declared
@@ -155,6 +160,7 @@ export function checkMailerOptions(given: MailerModuleOptions): MailerModuleOpti
     if ('renderer' in options.templates) checkOptions(options.templates, { renderer: 'object' }, 'MailerModule: templates');
     else checkOptions(options.templates, HANDLEBARS_TEMPLATE_OPTION_SHAPE, 'MailerModule: templates', TEMPLATES_HINTS);
   }
+  checkTransportCache(options);
   return options;
 }
 
@@ -169,7 +175,7 @@ export async function createMailerRuntime(given: MailerModuleOptions, override?:
   const configs = new Map<string, MailerModuleOptions['transport']>();
   if (options.transport !== undefined) configs.set('default', options.transport);
   for (const [name, config] of Object.entries(options.transports ?? {})) {
-    if (!NAME.test(name)) throw new MailerConfigurationError(`Transport name "${name}" may use only letters, digits, dot, dash and underscore.`);
+    checkTransportName(name);
     if (configs.has(name)) throw new MailerConfigurationError(`Transport "${name}" is configured twice (transport and transports.${name}).`);
     configs.set(name, config);
   }
@@ -200,7 +206,23 @@ export async function createMailerRuntime(given: MailerModuleOptions, override?:
     const limiters = createRateLimiters(options.rateLimit, names, clock);
     const suppression = await createSuppression(options.suppression);
     const keepTemplateContext = override?.keepTemplateContext === true;
-    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters, keepTemplateContext };
+    const registry = new TransportRegistry({
+      options,
+      defaultTransport,
+      configured: names.map((name) => ({
+        name,
+        transport: transports.get(name)!,
+        limiter: limiters.get(name)!,
+        retry: retry.get(name)!,
+        policy: retryPolicies.get(name),
+      })),
+      retryOptions,
+      clock,
+      context,
+      override,
+      suppression: suppression?.circuit,
+    });
+    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters, keepTemplateContext, registry };
   } catch (error) {
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
     await renderer?.close();

@@ -10,6 +10,7 @@ import {
   InvalidMailError, MailCancelledError, MailerConfigurationError, SuppressionUnavailableError, TransportError, type MailerError,
 } from '../errors/mailer.error.js';
 import { redact } from '../errors/redact.js';
+import { checkSuppressionScope } from '../suppression/suppression.scope.js';
 import { parseBounce, type BounceResult } from '../bounces/index.js';
 import type { DeliveryEvent } from '../core/delivery-event.types.js';
 import { normalizeAddress } from '../suppression/suppression.address.js';
@@ -25,15 +26,26 @@ import { limitedTransport } from '../retry/rate-limited.transport.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import type { RetryOptions } from '../retry/retry.options.js';
 import { sendWithRetry } from '../retry/retry-send.js';
+import type { TransportConfig } from '../transports/transport.config.js';
 import { keepTemplateContext } from './mail-context.js';
 import type { MailInterceptor } from './mail-interceptor.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
+import type { AddTransportOptions } from './transport-resolver.types.js';
+import type { TransportLease, TransportRoute } from './transport.route.js';
 
 export interface SendOptions {
-  /** Name of a configured transport; default: the module's default transport. */
+  /**
+   * Name of a configured or added transport; default: the module's default transport. With a
+   * `transportResolver`, it is passed to the resolver, which may answer otherwise.
+   */
   transport?: string;
+  /**
+   * Whom the mail is sent for, handed to the module's `transportResolver` to choose the
+   * transport (refused without one). It travels with a queued mail, so a worker chooses alike.
+   */
+  tenant?: string;
   /**
    * Retry options for this send, laid over the module's and the transport's; `false` sends once.
    * See docs/retry.md.
@@ -160,8 +172,8 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.subject.complete();
-      const { transports, renderer, suppression } = this.runtime;
-      await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      const { registry, renderer, suppression } = this.runtime;
+      await registry.close();
       await renderer?.close();
       if (suppression) {
         const lost = await suppression.circuit.close();
@@ -172,18 +184,43 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     return this.closing;
   }
 
-  /** Names of the configured transports. */
+  /** Names of the configured transports and of those added with `addTransport()`. */
   get transportNames(): string[] {
-    return [...this.runtime.transports.keys()];
+    return this.runtime.registry.names();
   }
 
-  /** The transport object behind a name, e.g. to read `MemoryTransport.sent` in tests. */
+  /**
+   * The transport object behind a name — configured, added, or opened for a `transportResolver`
+   * answer and still open — e.g. to read `MemoryTransport.sent` in tests.
+   */
   getTransport<T extends Transport = Transport>(name = this.runtime.defaultTransport): T {
-    const transport = this.runtime.transports.get(name);
-    if (!transport) {
-      throw new MailerConfigurationError(`No transport named "${name}". Configured: ${this.transportNames.join(', ')}.`);
+    const route = this.runtime.registry.find(name);
+    if (!route) {
+      throw new MailerConfigurationError(`No transport named "${name}". Configured: ${this.runtime.registry.shownNames()}.`);
     }
-    return transport as T;
+    return route.transport as T;
+  }
+
+  /**
+   * Adds a transport while the application runs — a tenant's own mail account, say — under a name
+   * sends can give (`send(mail, { transport: name })`, `use(name)`) and a `transportResolver` can
+   * answer. The configuration is checked as start-up configuration is, with the same
+   * MailerConfigurationError, and nothing is added when it fails: a name that is taken or
+   * invalid, a URL or options that cannot work. `options` sets retry, rate limit and suppression
+   * scope for it; the module's top-level retry and rate-limit values apply underneath. Nothing is
+   * opened until the first send (or `verify(name)`).
+   */
+  addTransport(name: string, transport: TransportConfig, options?: AddTransportOptions): void {
+    this.runtime.registry.add(name, transport, options);
+  }
+
+  /**
+   * Removes a transport: sends that name it fail from now on, and its connections close once the
+   * sends it has in flight — retries included — are done; resolves then. Works for configured,
+   * added and resolver-opened transports; the default transport cannot be removed.
+   */
+  removeTransport(name: string): Promise<void> {
+    return this.runtime.registry.remove(name);
   }
 
   /** A mailer that sends through `transport` unless a send names another. */
@@ -209,7 +246,12 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Connects and authenticates (SMTP) or makes an authenticated call (APIs) on one transport. */
   async verify(transport = this.runtime.defaultTransport): Promise<void> {
-    await this.getTransport(transport).verify();
+    const lease = this.runtime.registry.lease(transport);
+    try {
+      await lease.route.transport.verify();
+    } finally {
+      lease.release();
+    }
   }
 
   /**
@@ -220,57 +262,95 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    * failover or round-robin transport, `result.transport` names the one that delivered and
    * `result.attempts` lists those that failed before it. A transient failure is retried under the
    * retry policy (module, transport and `options.retry`), after the transport's rate limit; see
-   * docs/retry.md.
+   * docs/retry.md. With a `transportResolver`, the resolver chooses the transport first (see
+   * `SendOptions.tenant`).
    */
   async send(mail: Mail, options: SendOptions = {}): Promise<SendResult> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
-    const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
-    const policy = this.retryPolicy(transport.name, options.retry);
+    // Held until the send is over, so that removing or evicting the transport waits for it.
+    const lease = await this.runtime.registry.resolve(mail, options);
+    try {
+      return await this.sendThrough(lease.route, mail, options);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async sendThrough(route: TransportRoute, mail: Mail, options: SendOptions): Promise<SendResult> {
+    const { transport, suppressionScope: scope } = route;
+    const policy = this.retryPolicy(route, options.retry);
     const prepared = await this.prepare(mail, transport);
-    const { mail: ready, held } = await this.suppress(prepared);
+    const { mail: ready, held } = await this.suppress(prepared, scope);
     if (!ready) return this.nothingToSend(prepared, transport, held);
 
     let delivered;
     try {
       delivered = await sendWithRetry(transport, ready, {
         policy,
-        limiter: this.runtime.limiters?.get(transport.name),
+        limiter: route.limiter,
         signal: options.signal,
       });
     } catch (error) {
       const normalized = this.normalize(transport, error);
-      if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport);
+      if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport, scope);
       this.publish({ type: MAIL_EVENTS.failed, mail: ready, transport: transport.name, error: normalized });
       throw normalized;
     }
     const result = this.toSendResult(transport, delivered, held);
-    await this.remember(delivered.rejected, transport);
+    await this.remember(delivered.rejected, transport, scope);
     this.publish({ type: MAIL_EVENTS.sent, mail: ready, result });
     return result;
   }
 
-  /** The suppression list, to look up, list or remove entries (support tools); undefined when turned off. */
+  /**
+   * The shared suppression list, to look up, list or remove entries (support tools); undefined
+   * when turned off. A scope's list (transports with `suppressionScope`): `suppressionsFor(scope)`.
+   */
   get suppressions(): SuppressionStore | undefined {
     return this.runtime.suppression?.store;
   }
 
   /**
-   * Parses a bounce e-mail (DSN, ARF complaint, vendor format) and adds its hard bounces and
-   * complaints to the suppression list. Returns what was found; a mail that is no bounce gives [].
+   * The suppression list of one scope (a tenant), which sends through transports with that
+   * `suppressionScope` read and add to. MailerConfigurationError when the list is turned off, the
+   * store keeps no scopes, or the scope is no valid name.
    */
-  async handleBounce(raw: Buffer | string): Promise<BounceResult[]> {
+  suppressionsFor(scope: string): SuppressionStore {
+    const suppression = this.runtime.suppression;
+    if (!suppression) throw new MailerConfigurationError('suppressionsFor(): the suppression list is turned off (suppression: false).');
+    checkSuppressionScope(scope, 'suppressionsFor()');
+    return suppression.circuit.listOf(scope);
+  }
+
+  /**
+   * Parses a bounce e-mail (DSN, ARF complaint, vendor format) and adds its hard bounces and
+   * complaints to the suppression list — the list of `suppressionScope` when given. Returns what
+   * was found; a mail that is no bounce gives [].
+   */
+  async handleBounce(raw: Buffer | string, options: { suppressionScope?: string } = {}): Promise<BounceResult[]> {
+    const scope = this.checkedScope(options.suppressionScope, 'handleBounce()');
     const results = await parseBounce(raw);
-    await this.rememberEntries(results.map((r) => ({ recipient: r.recipient, classification: r.classification, timestamp: r.arrivalDate ? new Date(r.arrivalDate) : undefined })), 'bounce-mail');
+    await this.rememberEntries(results.map((r) => ({ recipient: r.recipient, classification: r.classification, timestamp: r.arrivalDate ? new Date(r.arrivalDate) : undefined })), 'bounce-mail', { scope });
     return results;
   }
 
   /**
-   * Adds the hard bounces and complaints among provider webhook events to the suppression list.
-   * Rejects when the store cannot record them, so that the caller can have the provider deliver
-   * the events again (a webhook endpoint answers 5xx) instead of losing them.
+   * Adds the hard bounces and complaints among provider webhook events to the suppression list —
+   * the list of `suppressionScope` when given. Rejects when the store cannot record them, so that
+   * the caller can have the provider deliver the events again (a webhook endpoint answers 5xx)
+   * instead of losing them.
    */
-  async handleDeliveryEvents(events: readonly DeliveryEvent[]): Promise<void> {
-    await this.rememberEntries(events, 'webhook', { failOpen: false });
+  async handleDeliveryEvents(events: readonly DeliveryEvent[], options: { suppressionScope?: string } = {}): Promise<void> {
+    const scope = this.checkedScope(options.suppressionScope, 'handleDeliveryEvents()');
+    await this.rememberEntries(events, 'webhook', { failOpen: false, scope });
+  }
+
+  /** A scope given to a call, checked as a transport's is; undefined when none or when the list is off. */
+  private checkedScope(scope: string | undefined, where: string): string | undefined {
+    if (scope === undefined || !this.runtime.suppression) return undefined;
+    checkSuppressionScope(scope, `${where}: suppressionScope`);
+    this.runtime.suppression.circuit.listOf(scope);
+    return scope;
   }
 
   /**
@@ -286,28 +366,69 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    */
   async sendBatch(mails: Mail[], options: SendBatchOptions = {}): Promise<BatchSendResult[]> {
     if (this.closing) throw new MailerConfigurationError('The mailer is closed; the application is shutting down.');
-    const transport = this.getTransport(options.transport ?? this.runtime.defaultTransport);
+    const registry = this.runtime.registry;
     if (!Array.isArray(mails)) throw new InvalidMailError('sendBatch() expects an array of mails.');
     const concurrency = options.concurrency ?? DEFAULT_SEND_CONCURRENCY;
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
       throw new MailerConfigurationError(`sendBatch(): concurrency must be a whole number of at least 1, got ${String(concurrency)}.`);
     }
-    const policy = this.retryPolicy(transport.name, options.retry);
     const results = new Array<BatchSendResult>(mails.length);
-    const prepared = await mapWithConcurrency(mails, concurrency, async (mail, index) => {
+    // The mails of each transport, in input order; with a resolver, each mail goes where it says.
+    const groups = new Map<TransportRoute, number[]>();
+    const leases: TransportLease[] = [];
+    const take = (lease: TransportLease, index: number) => {
+      leases.push(lease);
+      const group = groups.get(lease.route) ?? [];
+      group.push(index);
+      groups.set(lease.route, group);
+    };
+    try {
+      if (!registry.resolves) {
+        const lease = registry.leaseFor(options);
+        mails.forEach((_, index) => take(lease, index));
+      } else {
+        await mapWithConcurrency(mails, concurrency, async (mail, index) => {
+          try {
+            take(await registry.resolve(mail, options), index);
+          } catch (error) {
+            results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+          }
+        });
+      }
+      // Every group's policy first: a send's retry options that cannot work reject the call before any mail leaves.
+      const plans = [...groups].map(([route, indexes]) => ({ route, indexes: indexes.sort((a, b) => a - b), policy: this.retryPolicy(route, options.retry) }));
+      for (const { route, indexes, policy } of plans) await this.sendGroup(route, policy, mails, indexes, results, concurrency);
+    } finally {
+      for (const lease of leases) lease.release();
+    }
+    return results;
+  }
+
+  /** sendBatch for the mails of one transport (`indexes` into `mails`), writing their outcomes into `results`. */
+  private async sendGroup(
+    route: TransportRoute,
+    policy: RetryPolicy | undefined,
+    mails: Mail[],
+    indexes: number[],
+    results: BatchSendResult[],
+    concurrency: number,
+  ): Promise<void> {
+    const { transport, suppressionScope: scope } = route;
+    const prepared = await mapWithConcurrency(indexes, concurrency, async (index) => {
       try {
-        return await this.prepare(mail, transport);
+        return await this.prepare(mails[index]!, transport);
       } catch (error) {
         results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
         return undefined;
       }
     });
     const ready: Array<{ index: number; mail: OutgoingMail; held: RejectedRecipient[] }> = [];
-    await mapWithConcurrency(prepared, concurrency, async (mail, index) => {
+    await mapWithConcurrency(prepared, concurrency, async (mail, position) => {
       if (!mail) return;
+      const index = indexes[position]!;
       let filtered;
       try {
-        filtered = await this.suppress(mail);
+        filtered = await this.suppress(mail, scope);
       } catch (error) {
         results[index] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
         return;
@@ -317,7 +438,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
       else results[index] = { ok: true, result: this.nothingToSend(mail, transport, held) };
     });
     ready.sort((a, b) => a.index - b.index);
-    const outcomes = await this.sendReady(transport, ready.map((r) => r.mail), concurrency, policy);
+    const outcomes = await this.sendReady(route, ready.map((r) => r.mail), concurrency, policy);
     const refused: RejectedRecipient[] = [];
     ready.forEach(({ index, mail, held }, position) => {
       const outcome = outcomes[position]!;
@@ -333,8 +454,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
         this.publish({ type: MAIL_EVENTS.failed, mail, transport: transport.name, error });
       }
     });
-    await this.remember(refused, transport);
-    return results;
+    await this.remember(refused, transport, scope);
   }
 
   /**
@@ -359,11 +479,10 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    * The policy for one send: the transport's (module and transport options, built at start-up),
    * with the send's own options laid over them.
    */
-  private retryPolicy(transport: string, override: SendOptions['retry']): RetryPolicy | undefined {
+  private retryPolicy(route: TransportRoute, override: SendOptions['retry']): RetryPolicy | undefined {
     if (override === false) return undefined;
-    if (override === undefined) return this.runtime.retryPolicies?.get(transport);
-    const layers = this.runtime.retry?.get(transport)?.layers ?? [];
-    return RetryPolicy.merge([...layers, override], 'send() retry');
+    if (override === undefined) return route.policy;
+    return RetryPolicy.merge([...route.retry.layers, override], 'send() retry');
   }
 
   /**
@@ -391,9 +510,9 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    * rate limit, then each mail that failed transiently is retried on its own under the policy.
    * A mail that failed keeps its original outcome when the policy does not retry it.
    */
-  private async sendReady(transport: Transport, mails: OutgoingMail[], concurrency: number, policy: RetryPolicy | undefined): Promise<TransportBatchOutcome[]> {
-    const limiter = this.runtime.limiters?.get(transport.name);
-    const outcomes = await sendThrough(limiter ? limitedTransport(transport, limiter) : transport, mails, concurrency);
+  private async sendReady(route: TransportRoute, mails: OutgoingMail[], concurrency: number, policy: RetryPolicy | undefined): Promise<TransportBatchOutcome[]> {
+    const { transport, limiter } = route;
+    const outcomes = await sendThrough(limitedTransport(transport, limiter), mails, concurrency);
     if (!policy) return outcomes;
     await mapWithConcurrency(outcomes, concurrency, async (outcome, index) => {
       if (outcome.ok || !(await policy.isRetryable(outcome.error, 1))) return;
@@ -438,12 +557,12 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    * the send goes on filtered only by what was learned meanwhile, or SuppressionUnavailableError
    * (`onUnavailable: 'fail'`).
    */
-  private async suppress(mail: OutgoingMail): Promise<{ mail?: OutgoingMail; held: RejectedRecipient[] }> {
+  private async suppress(mail: OutgoingMail, scope: string | undefined): Promise<{ mail?: OutgoingMail; held: RejectedRecipient[] }> {
     const suppression = this.runtime.suppression;
     if (!suppression) return { mail, held: [] };
     let found;
     try {
-      found = await suppression.circuit.filter(mail.envelope.to);
+      found = await suppression.circuit.filter(mail.envelope.to, scope);
     } catch (error) {
       if (error instanceof SuppressionUnavailableError || suppression.circuit.onUnavailable === 'fail') throw error;
       this.logger.warn(`The suppression list could not be read; sending without it: ${(error as Error).message}`);
@@ -460,9 +579,9 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     };
   }
 
-  /** Adds the recipients a transport refused for good to the suppression list. */
-  private async remember(rejected: readonly RejectedRecipient[], transport: Transport): Promise<void> {
-    if (rejected.length) await this.rememberEntries(rejected, transport.kind === 'smtp' ? 'smtp' : 'provider');
+  /** Adds the recipients a transport refused for good to the suppression list (of `scope`, when given). */
+  private async remember(rejected: readonly RejectedRecipient[], transport: Transport, scope: string | undefined): Promise<void> {
+    if (rejected.length) await this.rememberEntries(rejected, transport.kind === 'smtp' ? 'smtp' : 'provider', { scope });
   }
 
   /**
@@ -474,7 +593,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   private async rememberEntries(
     items: Parameters<typeof entriesToSuppress>[0],
     source: SuppressionSource,
-    { failOpen = true }: { failOpen?: boolean } = {},
+    { failOpen = true, scope }: { failOpen?: boolean; scope?: string } = {},
   ): Promise<void> {
     const suppression = this.runtime.suppression;
     if (!suppression) return;
@@ -482,7 +601,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     if (!entries.length) return;
     try {
       // Kept in memory, not lost, while the store does not answer.
-      const { invalid } = await suppression.circuit.record(entries, { mustStore: !failOpen });
+      const { invalid } = await suppression.circuit.record(entries, { mustStore: !failOpen, scope });
       if (invalid.length) this.logger.warn(`Could not add ${invalid.length} address(es) to the suppression list: ${invalid[0]!.message}`);
     } catch (error) {
       if (!failOpen) throw error;

@@ -29,6 +29,8 @@ export interface MailJobData {
   mail: SerializedMail;
   /** Transport name for `MailerService.send`; the worker's default when absent. */
   transport?: string;
+  /** The tenant for the worker's `transportResolver` (`MailerService.send(mail, { tenant })`). */
+  tenant?: string;
 }
 
 function refuse(path: string, what: string): never {

@@ -50,6 +50,11 @@ export interface EnqueueOptions {
   jobId?: string;
   /** Transport name the worker sends through; default: the module's `transport`, else the mailer's default. */
   transport?: string;
+  /**
+   * Whom the mail is sent for: stored with the job and handed to the worker's `transportResolver`
+   * (`send(mail, { tenant })`), so the worker chooses the transport the enqueuing process would.
+   */
+  tenant?: string;
 }
 
 /** One mail of `enqueueBatch` with its own options. */
@@ -326,14 +331,15 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     });
   }
 
-  private async jobData(mail: Mail, transport: string | undefined): Promise<MailJobData> {
+  private async jobData(mail: Mail, { transport, tenant }: EnqueueOptions): Promise<MailJobData> {
     const name = transport ?? this.options.transport;
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw new InvalidMailError('transport must be a transport name.', 'transport');
+    if (tenant !== undefined && (typeof tenant !== 'string' || tenant === '')) throw new InvalidMailError('tenant must be a non-empty string.', 'tenant');
     const serialized = await serializeMail(mail);
     // Fixed now, so that every attempt, on whichever worker, sends the same Message-ID.
     const domain = serialized.messageId === undefined ? fromDomain(serialized.from) : undefined;
     if (domain) serialized.messageId = `<${randomUUID()}@${domain}>`;
-    return { v: 1, mail: serialized, ...(name ? { transport: name } : {}) };
+    return { v: 1, mail: serialized, ...(name ? { transport: name } : {}), ...(tenant !== undefined ? { tenant } : {}) };
   }
 
   /**
@@ -344,7 +350,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   async enqueue(mail: Mail, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     this.producer();
     const opts = this.jobOptions(options, 'enqueue');
-    const data = await this.jobData(mail, options.transport);
+    const data = await this.jobData(mail, options);
     const job = await this.withRedis('the mail', 'add', async (queue, writing) => {
       if (opts.jobId && (await queue.getJobState(opts.jobId)) !== 'unknown') return undefined;
       writing();
@@ -372,7 +378,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
       const opts = this.jobOptions(options, where);
       let data: MailJobData;
       try {
-        data = await this.jobData(mail, options.transport);
+        data = await this.jobData(mail, options);
       } catch (error) {
         if (error instanceof InvalidMailError) throw new InvalidMailError(`${where}: ${error.message}`, error.field);
         throw error;
@@ -501,7 +507,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     const mailer = this.mailer!;
     const mail = deserializeMail(data.mail);
     if (mail.messageId === undefined) mail.messageId = this.stableMessageId(job);
-    const sending = mailer.send(mail, { transport: data.transport, retry: false, signal });
+    const sending = mailer.send(mail, { transport: data.transport, tenant: data.tenant, retry: false, signal });
     if (!signal) return sending;
     return new Promise<SendResult>((resolve, reject) => {
       const onAbort = () => {

@@ -100,7 +100,7 @@ export class CapturingMailerQueue extends MailerQueue {
   override async enqueue(mail: Mail, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     this.#producer();
     this.#checkOptions(options, 'enqueue');
-    const data = await this.#jobData(mail, options.transport);
+    const data = await this.#jobData(mail, options);
     return this.#add(data, options);
   }
 
@@ -114,7 +114,7 @@ export class CapturingMailerQueue extends MailerQueue {
       const where = `enqueueBatch[${i}]`;
       this.#checkOptions(options, where);
       try {
-        jobs.push({ data: await this.#jobData(mail, options.transport), options });
+        jobs.push({ data: await this.#jobData(mail, options), options });
       } catch (error) {
         if (error instanceof InvalidMailError) throw new InvalidMailError(`${where}: ${error.message}`, error.field);
         throw error;
@@ -150,13 +150,14 @@ export class CapturingMailerQueue extends MailerQueue {
   }
 
   /** The job's data as the real queue stores it: the mail through the serializer, its Message-ID fixed. */
-  async #jobData(mail: Mail, transport: string | undefined): Promise<MailJobData> {
+  async #jobData(mail: Mail, { transport, tenant }: EnqueueOptions): Promise<MailJobData> {
     const name = transport ?? this.#options.transport;
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw new InvalidMailError('transport must be a transport name.', 'transport');
+    if (tenant !== undefined && (typeof tenant !== 'string' || tenant === '')) throw new InvalidMailError('tenant must be a non-empty string.', 'tenant');
     const serialized = await serializeMail(mail);
     const domain = serialized.messageId === undefined ? fromDomain(serialized.from) : undefined;
     if (domain) serialized.messageId = `<${randomUUID()}@${domain}>`;
-    return { v: 1, mail: serialized, ...(name ? { transport: name } : {}) };
+    return { v: 1, mail: serialized, ...(name ? { transport: name } : {}), ...(tenant !== undefined ? { tenant } : {}) };
   }
 
   #add(data: MailJobData, options: EnqueueOptions): EnqueueResult {
@@ -188,7 +189,7 @@ export class CapturingMailerQueue extends MailerQueue {
         try {
           const mail = deserializeMail(job.data.mail);
           if (mail.messageId === undefined) mail.messageId = this.#stableMessageId(job.id);
-          const result = await mailer.send(mail, { transport: job.data.transport, retry: false });
+          const result = await mailer.send(mail, { transport: job.data.transport, tenant: job.data.tenant, retry: false });
           this.#counts.completed++;
           this.#publish({ type: MAIL_QUEUE_EVENTS.sent, jobId: job.id, result, attempt });
           return;

@@ -74,6 +74,11 @@ export interface SmtpSinkOptions {
    * goes out. `answered`: after the 250, the server closes the connection.
    */
   drop?: (stage: 'rcpt' | 'data' | 'accepted' | 'answered', count: number, session: SMTPServerSession) => boolean;
+  /**
+   * Runs once a message has arrived and been kept, before the 250 goes out; the answer waits for
+   * the promise it returns (a test holds a send in flight this way). `count` counts messages.
+   */
+  beforeAnswer?: (count: number, session: SMTPServerSession) => Promise<void> | void;
   /** Parse received mail with mailparser (default true); off for throughput benches. */
   parse?: boolean;
   extra?: Partial<SMTPServerOptions>;
@@ -87,6 +92,8 @@ function replyError(reply: InjectedReply): Error {
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
   readonly connections: { secure: boolean }[] = [];
+  /** Connections that have ended, whichever side closed them. */
+  closedConnections = 0;
   authFailures = 0;
   private server!: SMTPServer;
   private waiters: Array<() => void> = [];
@@ -107,6 +114,10 @@ export class SmtpSink {
       authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
       logger: false,
       size: 30 * 1024 * 1024,
+      onClose: () => {
+        this.closedConnections += 1;
+        for (const w of this.waiters.splice(0)) w();
+      },
       onConnect: (session, callback) => {
         this.connections.push({ secure: session.secure });
         const reply = o.connect?.();
@@ -164,11 +175,16 @@ export class SmtpSink {
             this.received.push({ envelope, raw, parsed, secure: session.secure, user: session.user as string | undefined, mailOptions });
             for (const w of this.waiters.splice(0)) w();
           };
+          const answerWhenLet = () => {
+            const held = o.beforeAnswer?.(count, session);
+            if (held) held.then(answer, (error: Error) => callback(error));
+            else answer();
+          };
           if (o.parse === false) {
             done(undefined as unknown as ParsedMail);
-            answer();
+            answerWhenLet();
           } else {
-            simpleParser(raw).then((parsed) => { done(parsed); answer(); }, (error: Error) => callback(error));
+            simpleParser(raw).then((parsed) => { done(parsed); answerWhenLet(); }, (error: Error) => callback(error));
           }
         });
       },
@@ -211,6 +227,24 @@ export class SmtpSink {
       });
     }
     return this.received;
+  }
+
+  /** Connections open now: accepted and not yet closed. */
+  get openConnections(): number {
+    return this.connections.length - this.closedConnections;
+  }
+
+  /** Resolves once `check()` holds — checked after every mail and closed connection — or rejects after `timeout` ms. */
+  async until(check: () => boolean, what: string, timeout = 10_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100));
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
   }
 
   async stop(): Promise<void> {
