@@ -37,6 +37,11 @@ export class ResolvedTransportCache {
     return cached && this.use(cached);
   }
 
+  /** The route of this name, left as it is (a look, not a use: its idle time goes on). */
+  peek(name: string): LiveRoute | undefined {
+    return this.byName.get(name)?.route;
+  }
+
   /** The route of this name, marked as just used. */
   named(name: string): LiveRoute | undefined {
     const cached = this.byName.get(name);

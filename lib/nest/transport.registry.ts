@@ -96,7 +96,7 @@ export class TransportRegistry {
 
   /** The route of a configured, added or resolver-opened transport, if it is there. */
   find(name: string): TransportRoute | undefined {
-    return this.named.get(name) ?? this.cache?.named(name);
+    return this.named.get(name) ?? this.cache?.peek(name);
   }
 
   /** Holds the named route for one send; MailerConfigurationError when there is none. */
@@ -174,7 +174,7 @@ export class TransportRegistry {
       await this.retire(route, 'removeTransport() was called');
       return;
     }
-    const opened = this.cache?.named(name);
+    const opened = this.cache?.peek(name);
     if (!opened) {
       throw new MailerConfigurationError(`removeTransport("${name}"): no transport named "${name}". Configured: ${this.shownNames()}.`);
     }

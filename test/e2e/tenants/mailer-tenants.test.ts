@@ -378,6 +378,8 @@ describe('transportResolver: a transport per send', () => {
     tenants.set('acme', { name: 'acme', transport: acme.url });
     const { mailer } = await boot({ transportResolver: resolver, transportCache: { idleTimeout: 50 } });
     await mailer.send(mail('ada@example.org'), { tenant: 'acme' });
+    // Looking a transport up is no use of it.
+    expect(mailer.getTransport('acme').name).toBe('acme');
     await acme.sink.until(() => acme.sink.connections.length === 1 && acme.sink.openConnections === 0, 'the idle pool to close');
     expect(() => mailer.getTransport('acme')).toThrow(/No transport named "acme"/);
     await mailer.send(mail('grace@example.org'), { tenant: 'acme' });
