@@ -69,7 +69,6 @@ const NAMES_SHOWN = 20;
 export class TransportRegistry {
   private readonly logger = new Logger('MailerService');
   private readonly named = new Map<string, LiveRoute>();
-  private readonly configured: ReadonlySet<string>;
   private readonly resolver?: TransportResolver;
   private readonly cache?: ResolvedTransportCache;
   private readonly keys = new TransportConfigKeys();
@@ -81,7 +80,6 @@ export class TransportRegistry {
   constructor(private readonly settings: TransportRegistrySettings) {
     this.defaultTransport = settings.defaultTransport;
     for (const route of settings.configured) this.named.set(route.name, new LiveRoute(route));
-    this.configured = new Set(this.named.keys());
     this.resolver = settings.options.transportResolver;
     if (this.resolver) {
       const { max = DEFAULT_TRANSPORT_CACHE_MAX, idleTimeout = DEFAULT_TRANSPORT_IDLE_TIMEOUT } = settings.options.transportCache ?? {};
@@ -166,7 +164,7 @@ export class TransportRegistry {
    */
   async remove(name: string): Promise<void> {
     if (name === this.defaultTransport) {
-      throw new MailerConfigurationError(`removeTransport("${name}"): "${name}" is the default transport, which sends that name none use; it cannot be removed.`);
+      throw new MailerConfigurationError(`removeTransport("${name}"): "${name}" is the default transport, which sends that name no transport go through; it cannot be removed.`);
     }
     const route = this.named.get(name);
     if (route) {
