@@ -80,6 +80,7 @@ export {
 // The Nest module and what it provides.
 export { MailerModule, MAILER_MODULE_OPTIONS } from './nest/mailer.module.js';
 export type { MailerModuleOptions, MailerRateLimitOptions, MailerRetryOptions } from './nest/mailer.options.js';
+export type { I18nextLike, MailerLocaleOptions, MailTranslateFunction } from './nest/mail-locale.js';
 export {
   MailerService,
   type BatchSendResult,

@@ -17,6 +17,7 @@ import { RetryPolicy } from '../retry/retry.policy.js';
 import { RETRY_HINTS, RETRY_OPTION_SHAPE, type RetryOptions } from '../retry/retry.options.js';
 import { fromIncumbentOptions } from './incumbent-options.compat.js';
 import type { MailerTransportOverride } from './mailer.tokens.js';
+import { checkLocaleOptions } from './mail-locale.js';
 import {
   ATTACHMENT_POLICY_SHAPE,
   DEFAULTS_HINTS,
@@ -150,6 +151,7 @@ export function checkMailerOptions(given: MailerModuleOptions): MailerModuleOpti
   checkOptions(options, MAILER_OPTION_SHAPE, 'MailerModule', MAILER_HINTS);
   if (options.defaults !== undefined) checkOptions(options.defaults, DEFAULTS_SHAPE, 'MailerModule: defaults', DEFAULTS_HINTS);
   if (options.attachments !== undefined) checkOptions(options.attachments, ATTACHMENT_POLICY_SHAPE, 'MailerModule: attachments');
+  checkLocaleOptions(options.locale);
   if (options.templates !== undefined) {
     expectOptionsObject(options.templates, 'MailerModule: templates');
     if ('renderer' in options.templates) checkOptions(options.templates, { renderer: 'object' }, 'MailerModule: templates');

@@ -69,6 +69,11 @@ export interface HandlebarsTemplateOptions {
    */
   text?: 'auto' | 'template' | false;
   /**
+   * Time zone of the `{{date}}` helper when a call names none (`{{date when timeZone=user.tz}}`):
+   * an IANA name. Default: `'UTC'`, so that a mail does not depend on where the server runs.
+   */
+  timeZone?: string;
+  /**
    * Development mode: recompile when a file under the folders changes. A change that does not
    * compile is reported through `onError` and the last good templates stay in use. Call
    * `close()` to stop watching. Default: false.
@@ -93,6 +98,7 @@ export const HANDLEBARS_TEMPLATE_OPTION_SHAPE = {
   strict: 'boolean',
   inlineCss: ['boolean', 'object'],
   text: ['string', 'boolean'],
+  timeZone: 'string',
   watch: 'boolean',
   watchDebounceMs: 'number',
   onError: 'function',

@@ -8,6 +8,18 @@ export interface RenderedMail {
 export interface RenderOptions {
   /** Layout name from the layouts folder, `false` for none; default: the renderer's default layout. */
   layout?: string | false;
+  /**
+   * The mail's locale, a BCP 47 tag (`fr-CA`; `fr_CA` and `fr-ca` are read the same). The
+   * Handlebars renderer picks `<name>.fr-CA.hbs`, then `<name>.fr.hbs`, then `<name>.hbs`, for the
+   * HTML, the subject and the text part each, and formats numbers, money, dates and lists for it.
+   * A tag that is not well-formed is an InvalidMailError. Default: none (the base templates).
+   */
+  locale?: string;
+  /**
+   * Looks up a translation for `locale` (the `{{t}}` helper); undefined when there is none. The
+   * mailer passes it when the module has `locale.translations`.
+   */
+  translate?: (key: string, values: Record<string, unknown>) => string | undefined;
 }
 
 /** Anything that turns a template name and a context into mail parts. */
@@ -20,6 +32,8 @@ export interface TemplateRenderer {
   close(): Promise<void>;
   /** Names of all templates, sorted. Optional: the preview module lists what this returns. */
   templateNames?(): string[];
+  /** The locales a template has files for, sorted, without the base. Optional: the preview shows them. */
+  locales?(template: string): string[];
   /**
    * Optional: calls `listener` after each recompile in a watch mode, with the error when the
    * change did not compile; returns the function that stops listening. The preview module uses it
