@@ -1,8 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   InvalidMailError, MailerConfigurationError, TemplateNotFoundError, TemplateRenderError, TemplateSyntaxError,
 } from '../errors/mailer.error.js';
+import { checkOptions } from '../errors/option.checker.js';
 import { inlineAtCompileTime, textAtCompileTime, type Derived } from './compile-time.js';
 import {
   createCssInliner,
@@ -27,6 +28,7 @@ import type { HandlebarsTemplateOptions } from './handlebars-renderer.options.js
 export type { HandlebarsTemplateOptions };
 import { createTextConverter, tidyText, type TextConverter } from './html-to-text.js';
 import { localeChain, normalizeLocale, textDirection } from './locale.js';
+import { compileMjml, loadMjml, MJML_OPTION_SHAPE, type Mjml2Html } from './mjml.compile.js';
 import { localeHelpers, type BoundTranslate, type LocaleHelperHost } from './locale.helpers.js';
 import { combineSource, type Combined } from './template-combine.js';
 import type { RenderedMail, RenderOptions, TemplateRenderer } from './template-renderer.types.js';
@@ -139,6 +141,7 @@ export class HandlebarsRenderer implements TemplateRenderer {
   private readonly preparedLocales = new Map<string, PreparedLocale>();
   private readonly helperHost: LocaleHelperHost & { translate: BoundTranslate | undefined } = { translate: undefined };
   private readonly timeZone: string;
+  private mjml?: Promise<Mjml2Html>;
 
   constructor(private readonly options: HandlebarsTemplateOptions) {
     if (!options || typeof options.dir !== 'string' || options.dir.trim() === '') {
@@ -161,6 +164,13 @@ export class HandlebarsRenderer implements TemplateRenderer {
       this.inliner = createCssInliner(this.cssOptions);
     }
     if (text === 'auto') this.converter = createTextConverter();
+    if (options.mjml !== undefined) {
+      checkOptions(options.mjml, MJML_OPTION_SHAPE, 'templates: mjml');
+      const level = options.mjml.validationLevel;
+      if (level !== undefined && !['strict', 'soft', 'skip'].includes(level)) {
+        throw new MailerConfigurationError(`templates: mjml.validationLevel must be 'strict', 'soft' or 'skip', not ${JSON.stringify(level)}.`);
+      }
+    }
     this.timeZone = options.timeZone ?? 'UTC';
     try {
       new Intl.DateTimeFormat('en', { timeZone: this.timeZone });
@@ -335,6 +345,15 @@ export class HandlebarsRenderer implements TemplateRenderer {
     const layouts = new Map<string, Part>();
     for (const [name, file] of scanned.layouts) layouts.set(name, { fn: compileFile(hb, file, { strict }), source: file.source });
 
+    const mjmlFiles = [...scanned.templates.values()].flatMap((locales) => [...locales.values()])
+      .filter((sources) => sources.mjml && sources.html).map((sources) => sources.html!.file);
+    if (mjmlFiles.length > 0) {
+      this.mjml ??= loadMjml(mjmlFiles).catch((error: unknown) => {
+        this.mjml = undefined;
+        throw error;
+      });
+      await this.mjml;
+    }
     const templates = new Map<string, Entry>();
     for (const [name, locales] of scanned.templates) {
       const entry: Entry = { parts: new Map(), locales: [...locales.keys()].filter(Boolean).sort(), variants: new Map() };
@@ -374,7 +393,14 @@ export class HandlebarsRenderer implements TemplateRenderer {
 
   private async compileParts(hb: HandlebarsInstance, sources: TemplateSources, strict: boolean): Promise<LocalizedParts> {
     const parts: LocalizedParts = {};
-    if (sources.html) parts.html = { fn: compileFile(hb, sources.html, { strict }), source: sources.html.source };
+    if (sources.html && sources.mjml) {
+      const mjml2html = await this.mjml!;
+      const html = { file: sources.html.file, source: await compileMjml(sources.html, mjml2html, this.options.mjml ?? {}, resolve(this.folders.dir)) };
+      parts.html = { fn: compileFile(hb, html, { strict }), source: html.source };
+      parts.mjml = true;
+    } else if (sources.html) {
+      parts.html = { fn: compileFile(hb, sources.html, { strict }), source: sources.html.source };
+    }
     if (sources.subject) {
       parts.subject = { fn: compileFile(hb, sources.subject, { strict, noEscape: true }), source: sources.subject.source };
     }
