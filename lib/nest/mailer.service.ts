@@ -71,7 +71,7 @@ export interface BoundMailer {
   readonly transport: string;
   send(mail: Mail): Promise<SendResult>;
   sendBatch(mails: Mail[], options?: Omit<SendBatchOptions, 'transport'>): Promise<BatchSendResult[]>;
-  render(template: string, context?: Record<string, unknown>, options?: RenderOptions): RenderedMail;
+  render(template: string, context?: Record<string, unknown>, options?: RenderOptions): Promise<RenderedMail>;
   verify(): Promise<void>;
 }
 
@@ -202,11 +202,12 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Renders a template without sending: `{ subject, html, text }`. `options.locale` picks the
+   * Renders a template without sending: `{ subject, html, text }` (a promise, since a renderer of
+   * your own may render asynchronously). `options.locale` picks the
    * localized files and formats (default: the module's `locale.default`); `{{t}}` uses the
    * module's translations.
    */
-  render(template: string, context: Record<string, unknown> = {}, options?: RenderOptions): RenderedMail {
+  async render(template: string, context: Record<string, unknown> = {}, options?: RenderOptions): Promise<RenderedMail> {
     const renderer = this.runtime.renderer;
     if (!renderer) {
       throw new MailerConfigurationError(`Template "${template}" was requested but no templates are configured (set templates: { dir } in MailerModule options).`);
@@ -394,7 +395,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
     const locale = mail.template || mail.locale !== undefined ? await this.resolveLocale(mail) : undefined;
     const rendered = mail.template
-      ? this.render(mail.template, mail.context ?? {}, { ...(mail.layout === undefined ? {} : { layout: mail.layout }), locale })
+      ? await this.render(mail.template, mail.context ?? {}, { ...(mail.layout === undefined ? {} : { layout: mail.layout }), locale })
       : {};
     const { defaults = {}, attachments = {} } = this.runtime.options;
     let outgoing = await composeMail(mail, rendered, defaults, attachments);

@@ -236,7 +236,7 @@ export class MailerPreviewService implements OnModuleInit, OnModuleDestroy {
     const locale = result.locale ?? this.runtime!.options.locale?.default;
     try {
       const options: RenderOptions = { ...(result.layout === undefined ? {} : { layout: result.layout }), ...(locale === undefined ? {} : { locale }) };
-      rendered = this.mailer.render(template, result.context, options);
+      rendered = await this.mailer.render(template, result.context, options);
     } catch (error) {
       return { ok: false, error: { ...this.errorInfo(error), stage: 'render' }, ...at };
     }

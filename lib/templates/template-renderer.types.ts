@@ -22,13 +22,22 @@ export interface RenderOptions {
   translate?: (key: string, values: Record<string, unknown>) => string | undefined;
 }
 
-/** Anything that turns a template name and a context into mail parts. */
+/**
+ * Anything that turns a template name and a context into mail parts: the Handlebars renderer, or
+ * an engine of your own given as `templates: { renderer }` (React Email, a function per template, …;
+ * see "Your own template engine" in the README). What it returns goes through the same steps as a
+ * Handlebars render: a subject given on the mail wins, attachments, defaults and interceptors apply.
+ */
 export interface TemplateRenderer {
   /** Compiles every template; configuration and syntax errors surface here, at start-up. */
   init(): Promise<void>;
   has(template: string): boolean;
-  /** Throws TemplateNotFoundError or TemplateRenderError; never sends anything. */
-  render(template: string, context: Record<string, unknown>, options?: RenderOptions): RenderedMail;
+  /**
+   * The mail parts for one send; a Promise for an engine that renders asynchronously. Throws (or
+   * rejects with) TemplateNotFoundError or TemplateRenderError; never sends anything. `options`
+   * carries the layout asked for, the mail's locale and its `{{t}}` lookup.
+   */
+  render(template: string, context: Record<string, unknown>, options?: RenderOptions): RenderedMail | Promise<RenderedMail>;
   close(): Promise<void>;
   /** Names of all templates, sorted. Optional: the preview module lists what this returns. */
   templateNames?(): string[];

@@ -127,7 +127,7 @@ describe('the locale option', () => {
     mailbox.expectSent({ to: 'ada@example.org', locale: 'en', subject: 'Your receipt' });
     expect(() => mailbox.expectSent({ to: 'zoe@example.ca', locale: 'fr' })).toThrow();
     // render() uses the default locale too
-    expect(mailer.render('receipt', { name: 'X', total: 1 }).subject).toBe('Votre reçu');
+    expect((await mailer.render('receipt', { name: 'X', total: 1 })).subject).toBe('Votre reçu');
   });
 
   it('refuses a resolver\'s locale that is not a tag, naming the resolver', async () => {

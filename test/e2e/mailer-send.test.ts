@@ -70,7 +70,7 @@ describe('MailerService over real SMTP', () => {
   it('render() returns subject, html and text without sending', async () => {
     const s = await sink();
     const app = await boot({ transport: `${s.url}?tlsMode=none`, templates: { dir: TEMPLATES } });
-    const rendered = app.get(MailerService).render('receipt', order);
+    const rendered = await app.get(MailerService).render('receipt', order);
     expect(rendered.subject).toBe('Receipt for order #A-1001 — Lumen & Co');
     expect(rendered.html).toContain('A-1001');
     expect(rendered.text).toContain('Lamp');
