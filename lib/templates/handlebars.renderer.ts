@@ -302,7 +302,8 @@ export class HandlebarsRenderer implements TemplateRenderer {
   private variantFor(set: CompiledSet, template: string, entry: Entry, locale: PreparedLocale, options?: RenderOptions): Variant {
     const chosen = this.choose(entry, locale);
     if (!chosen.html && !chosen.subject && !chosen.text) {
-      throw new TemplateNotFoundError(`${template}.${locale.locale}`, entry.locales.map((tag) => (tag ? `${template}.${tag}` : template)));
+      const name = locale.locale ? `${template}.${locale.locale}` : template;
+      throw new TemplateNotFoundError(name, entry.locales.map((tag) => (tag ? `${template}.${tag}` : template)));
     }
     const layout = this.layoutFor(set, template, chosen, options);
     const key = `${chosen.html?.locale ?? '-'}\u0000${chosen.subject?.locale ?? '-'}\u0000${chosen.text?.locale ?? '-'}\u0000${layout === false ? NO_LAYOUT : layout}`;

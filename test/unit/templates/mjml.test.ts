@@ -6,6 +6,7 @@ import { MailerConfigurationError, TemplateRenderError, TemplateSyntaxError } fr
 import { HandlebarsRenderer, type HandlebarsTemplateOptions } from '../../../lib/templates/index.js';
 import { loadMjml } from '../../../lib/templates/mjml.compile.js';
 import { parseHtml } from '../../support/html-document.js';
+import { eventually } from './template-fixtures.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -194,5 +195,24 @@ describe('MJML templates', () => {
     const error = await loadMjml(['/t/welcome.mjml.hbs'], 'nestjs-mailroom-absent-mjml').then(() => undefined, (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(MailerConfigurationError);
     expect(error!.message).toBe('MJML templates (/t/welcome.mjml.hbs) need the mjml package: run `npm install mjml`.');
+  });
+
+  it('in watch mode, pick up a changed included file, and report an MJML error with its line while the last good version stays', async () => {
+    const dir = await folderWith(FILES);
+    const heard: Array<Error | undefined> = [];
+    const r = new HandlebarsRenderer({ dir, watch: true, watchDebounceMs: 20, onError: () => undefined });
+    await r.init();
+    cleanups.push(() => r.close());
+    r.onReload((error) => heard.push(error));
+
+    await writeFile(join(dir, 'shared/header.mjml'), '<mj-section css-class="header"><mj-column><mj-text>Lumen &amp; Sons</mj-text></mj-column></mj-section>');
+    await eventually(() => r.render('order', context()).html!.includes('Lumen &amp; Sons'));
+
+    await writeFile(join(dir, 'order.mjml.hbs'), ORDER.replace('<mj-button href', '<mj-button padding="lots" href'));
+    await eventually(() => heard.some((error) => error !== undefined));
+    const error = heard.find((e) => e !== undefined)!;
+    expect(error).toBeInstanceOf(TemplateSyntaxError);
+    expect(error.message).toMatch(/order\.mjml\.hbs does not compile: line 17: Attribute padding has invalid value: lots/);
+    expect(r.render('order', context()).html).toContain('View your order');
   });
 });
