@@ -55,7 +55,7 @@ export const PREVIEW_CLIENT = String.raw`(function () {
       var item = el('li', 'template');
       item.setAttribute('data-template', template.name);
       item.appendChild(el('span', 'template-name', template.name));
-      if (template.locales && template.locales.length) item.appendChild(el('span', 'template-locales', template.locales.join(' \u00b7 ')));
+      if (template.locales && template.locales.length) item.appendChild(el('span', 'template-locales', 'also in ' + template.locales.join(', ')));
       var previews = el('ul');
       var entries = template.previews.length ? template.previews : [{ name: undefined }];
       entries.forEach(function (preview) {
