@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EjsAdapter } from '@nestjs-modules/mailer/adapters/ejs.adapter';
+import { MjmlAdapter } from '@nestjs-modules/mailer/adapters/mjml.adapter';
 import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.adapter';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -138,6 +139,7 @@ describe("@nestjs-modules/mailer's module options", () => {
 
   it.each([
     ['another engine', () => incumbent({ template: { dir, adapter: new EjsAdapter() } }), /template.adapter: EjsAdapter renders EJS.*templates: \{ renderer \}/],
+    ['the MJML adapter', () => incumbent({ template: { dir, adapter: new MjmlAdapter('handlebars') } }), /template.adapter: MjmlAdapter is not needed here.*Rename each template from <name>\.hbs to <name>\.mjml\.hbs/],
     ['several folders', () => incumbent({ template: { dir, dirs: [dir] } }), /template: "dirs" is not supported: templates come from one folder/],
     ['a template resolver', () => incumbent({ template: { dir, resolver: { resolve: async () => ({ content: '' }) } } }), /"resolver" is not supported/],
     ['a Handlebars compile option without equivalent', () => incumbent({ template: { dir, options: { noEscape: true } } }), /template.options: "noEscape" is not supported: HTML templates escape values/],
