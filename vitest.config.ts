@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   // Nest's dependency injection reads constructor parameter types from decorator metadata,
   // which esbuild does not emit; SWC does.
-  plugins: [swc.vite({ jsc: { transform: { legacyDecorator: true, decoratorMetadata: true } } })],
+  // The React Email example of the README (docs/examples) is TSX with React's automatic runtime.
+  plugins: [swc.vite({ jsc: { transform: { legacyDecorator: true, decoratorMetadata: true, react: { runtime: 'automatic' } } } })],
   resolve: {
     // The sample app imports the package by name; in tests its entry points mean the sources.
     alias: [

@@ -88,6 +88,7 @@ export type {
   TransportResolverAnswer,
   TransportResolverContext,
 } from './nest/transport-resolver.types.js';
+export type { I18nextLike, MailerLocaleOptions, MailTranslateFunction } from './nest/mail-locale.js';
 export {
   MailerService,
   type BatchSendResult,
@@ -130,6 +131,7 @@ export { ResendTransport, type ResendTransportOptions } from './transports/provi
 // Templates.
 export type { RenderedMail, RenderOptions, TemplateRenderer } from './templates/template-renderer.types.js';
 export type { HandlebarsTemplateOptions } from './templates/handlebars-renderer.options.js';
+export type { MjmlTemplateOptions } from './templates/mjml.compile.js';
 export type { CssInlineOptions } from './templates/css-inliner.js';
 export { HandlebarsRenderer, type TemplateInlineMode } from './templates/handlebars.renderer.js';
 

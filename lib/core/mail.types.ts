@@ -89,6 +89,13 @@ export interface Mail {
   context?: Record<string, unknown>;
   /** Layout for this mail: a name from the layouts folder, or `false` for none. */
   layout?: string | false;
+  /**
+   * The recipient's locale, a BCP 47 tag (`fr-CA`; `fr_CA` and `fr-ca` are read the same): the
+   * template is rendered from `<name>.fr-CA.hbs`, else `<name>.fr.hbs`, else `<name>.hbs` (HTML,
+   * subject and text part each), and `{{t}}`, `{{number}}`, `{{date}}`, … use it. Default: the
+   * module's `locale` option. A tag that is not well-formed is an InvalidMailError.
+   */
+  locale?: string;
   attachments?: AttachmentInput[];
   headers?: Record<string, string>;
   /** Provider tags (SendGrid categories, Postmark Tag, Mailgun o:tag, …); an `X-Tags` header over SMTP. */
@@ -150,6 +157,8 @@ export interface OutgoingMail {
   envelope: Envelope;
   /** Template name when the mail was rendered from one (for logs and events). */
   template?: string;
+  /** The locale the template was rendered in, normalized (`fr-CA`), when it had one. */
+  locale?: string;
   /** The calendar invite, read and checked. */
   icalEvent?: CalendarEvent;
   /** The mail's own DKIM signatures (keys parsed); the transport adds its own when it signs. */

@@ -95,6 +95,9 @@ function handlebarsAdapterHelpers(): Record<string, HelperDelegate> | undefined 
 function fromAdapter(adapter: object, out: HandlebarsTemplateOptions): void {
   const name = (adapter as { constructor?: { name?: string } }).constructor?.name ?? 'the adapter';
   const engine = OTHER_ENGINES[name];
+  if (name === 'MjmlAdapter') {
+    throw new MailerConfigurationError(`${WHERE}: template.adapter: MjmlAdapter is not needed here: MJML templates are compiled by this module, once at start-up. Rename each template from <name>.hbs to <name>.mjml.hbs (npm install mjml) and remove adapter.`);
+  }
   if (engine) {
     throw new MailerConfigurationError(`${WHERE}: template.adapter: ${name} renders ${engine}, and this module compiles Handlebars. Convert the templates to Handlebars (templates: { dir }), or give templates: { renderer } a TemplateRenderer of your own that renders ${engine}.`);
   }

@@ -53,6 +53,8 @@ export interface IncumbentSendMailOptions {
   template?: string;
   context?: Record<string, unknown>;
   transporterName?: string;
+  /** The locale to render the template in, as `send()`'s `locale`. */
+  locale?: string;
   /** A calendar invite: the iCalendar text, or nodemailer's `{ method, content | path | href, filename }`. */
   icalEvent?: string | Buffer | IncumbentIcalEvent;
   /** DKIM signatures for this mail, in nodemailer's names (its `{ keys: [...] }` form too). */
@@ -74,7 +76,7 @@ export interface IncumbentSentMessageInfo {
 const KNOWN = new Set([
   'from', 'sender', 'to', 'cc', 'bcc', 'replyTo', 'inReplyTo', 'references', 'subject', 'text', 'html',
   'headers', 'attachments', 'priority', 'messageId', 'date', 'list', 'envelope', 'template', 'context',
-  'transporterName', 'encoding', 'icalEvent', 'dkim',
+  'transporterName', 'encoding', 'icalEvent', 'dkim', 'locale',
 ]);
 
 /** nodemailer's icalEvent shapes as a CalendarEventInput; what does not fit is left for the checks to refuse. */
@@ -95,7 +97,6 @@ function icalEventOf(value: IncumbentSendMailOptions['icalEvent']): CalendarEven
 
 /** What to do instead, for fields of the incumbent's call that this module does not take. */
 const FIELD_HINTS: Record<string, string> = {
-  locale: 'choose the template per locale in your code (template: `${locale}/welcome`)',
   textTemplate: 'the text part of template <name> is <name>.text.hbs next to it',
   timeout: "one attempt is bounded by the transport's timeouts, all attempts by the retry deadline (send(mail, { retry: { deadline } }))",
   textEncoding: 'set textEncoding on the SMTP transport (?textEncoding=base64 or { textEncoding })',
@@ -190,6 +191,7 @@ export function toIncumbentMail(options: IncumbentSendMailOptions): { mail: Mail
     html: text(options.html, encoding, 'html'),
     template: options.template ? templateName(options.template) : undefined,
     context: options.context,
+    locale: options.locale,
     attachments,
     headers,
     priority: options.priority,

@@ -14,6 +14,7 @@ import type { MailInterceptor } from './mail-interceptor.js';
 import type { TransportConfig } from '../transports/transport.config.js';
 import type { IncumbentRuntimeOptions, IncumbentTemplateOptions } from './incumbent-options.compat.js';
 import type { MailerTransportCacheOptions, TransportResolver } from './transport-resolver.types.js';
+import type { MailerLocaleOptions } from './mail-locale.js';
 
 export interface MailerModuleOptions {
   /**
@@ -51,6 +52,12 @@ export interface MailerModuleOptions {
   };
   /** Handlebars templates (`{ dir: 'templates', … }`), or `{ renderer }` for a renderer of your own. */
   templates?: HandlebarsTemplateOptions | { renderer: TemplateRenderer };
+  /**
+   * Localized mail: the locale of a mail that names none (`default`, `resolve(mail)`, or the
+   * request's with nestjs-i18n) and where `{{t}}` finds translations (`translations`:
+   * `'nestjs-i18n'`, `'i18next'`, an i18next instance or a function). See "Localized mail" in the README.
+   */
+  locale?: MailerLocaleOptions;
   /** Whether mails may attach local files or URLs by path. Both are off by default. */
   attachments?: AttachmentPolicy;
   /**
@@ -128,6 +135,7 @@ export const MAILER_OPTION_SHAPE = {
   transportCache: 'object',
   defaults: 'object',
   templates: 'object',
+  locale: 'object',
   attachments: 'object',
   suppression: ['boolean', 'object'],
   eventEmitter: 'boolean',
@@ -145,7 +153,7 @@ const EXTRA_HINT = 'is a module extra, not an option: give it to forRootAsync({ 
 export const MAILER_HINTS: OptionHints = {
   isGlobal: EXTRA_HINT,
   mailers: EXTRA_HINT,
-  i18n: "(@nestjs-modules/mailer) is not supported: choose the template per locale in your code, e.g. template: `${locale}/welcome`.",
+  i18n: '(@nestjs-modules/mailer) is written locale here: locale: { default, resolve, translations } (see "Localized mail").',
   verifyTransporters: '(@nestjs-modules/mailer) is not supported: check transports with MailerHealthIndicator, or call mailer.verify(name) in onApplicationBootstrap to fail start-up.',
   plugins: "(@nestjs-modules/mailer) is not supported: nodemailer plugins do not run here; change or cancel mails with interceptors (MailInterceptor), and sign with the transport's dkim option.",
   sendTimeout: "(@nestjs-modules/mailer) is not supported: one attempt is bounded by the transport's timeouts (SMTP socketTimeout, ?timeout= on API URLs), all attempts by retry.deadline.",

@@ -20,6 +20,7 @@ import { checkTransportName, isRateLimiter, transportRateLimiter, transportRetry
 import { TransportRegistry } from './transport.registry.js';
 import { TRANSPORT_CACHE_OPTION_SHAPE } from './transport-resolver.types.js';
 import type { MailerTransportOverride } from './mailer.tokens.js';
+import { checkLocaleOptions } from './mail-locale.js';
 import {
   ATTACHMENT_POLICY_SHAPE,
   DEFAULTS_HINTS,
@@ -155,6 +156,7 @@ export function checkMailerOptions(given: MailerModuleOptions): MailerModuleOpti
   checkOptions(options, MAILER_OPTION_SHAPE, 'MailerModule', MAILER_HINTS);
   if (options.defaults !== undefined) checkOptions(options.defaults, DEFAULTS_SHAPE, 'MailerModule: defaults', DEFAULTS_HINTS);
   if (options.attachments !== undefined) checkOptions(options.attachments, ATTACHMENT_POLICY_SHAPE, 'MailerModule: attachments');
+  checkLocaleOptions(options.locale);
   if (options.templates !== undefined) {
     expectOptionsObject(options.templates, 'MailerModule: templates');
     if ('renderer' in options.templates) checkOptions(options.templates, { renderer: 'object' }, 'MailerModule: templates');

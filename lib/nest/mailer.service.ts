@@ -28,6 +28,7 @@ import type { RetryOptions } from '../retry/retry.options.js';
 import { sendWithRetry } from '../retry/retry-send.js';
 import type { TransportConfig } from '../transports/transport.config.js';
 import { keepTemplateContext } from './mail-context.js';
+import { checkedLocale, MailLocales } from './mail-locale.js';
 import type { MailInterceptor } from './mail-interceptor.js';
 import { toIncumbentMail, type IncumbentSendMailOptions, type IncumbentSentMessageInfo } from './incumbent.compat.js';
 import type { MailerRuntime } from './mailer.runtime.js';
@@ -82,7 +83,7 @@ export interface BoundMailer {
   readonly transport: string;
   send(mail: Mail): Promise<SendResult>;
   sendBatch(mails: Mail[], options?: Omit<SendBatchOptions, 'transport'>): Promise<BatchSendResult[]>;
-  render(template: string, context?: Record<string, unknown>, options?: RenderOptions): RenderedMail;
+  render(template: string, context?: Record<string, unknown>, options?: RenderOptions): Promise<RenderedMail>;
   verify(): Promise<void>;
 }
 
@@ -93,6 +94,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
   private eventSink?: EventSink;
   private closing?: Promise<void>;
   private interceptors: MailInterceptor[] = [];
+  private locales?: MailLocales;
 
   /**
    * mail.sending, mail.sent and mail.failed as they happen, and suppression.unavailable /
@@ -134,6 +136,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.resolveInterceptors();
+    this.locales = await MailLocales.create(this.runtime.options.locale, this.moduleRef);
     if (this.runtime.options.eventEmitter === false) return;
     this.eventSink = await findEventEmitter(this.moduleRef);
   }
@@ -235,13 +238,31 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     };
   }
 
-  /** Renders a template without sending: `{ subject, html, text }`. */
-  render(template: string, context: Record<string, unknown> = {}, options?: RenderOptions): RenderedMail {
+  /**
+   * Renders a template without sending: `{ subject, html, text }` (a promise, since a renderer of
+   * your own may render asynchronously). `options.locale` picks the
+   * localized files and formats (default: the module's `locale.default`); `{{t}}` uses the
+   * module's translations.
+   */
+  async render(template: string, context: Record<string, unknown> = {}, options?: RenderOptions): Promise<RenderedMail> {
     const renderer = this.runtime.renderer;
     if (!renderer) {
       throw new MailerConfigurationError(`Template "${template}" was requested but no templates are configured (set templates: { dir } in MailerModule options).`);
     }
-    return renderer.render(template, context, options);
+    const given = options?.locale ?? this.runtime.options.locale?.default;
+    const locale = given === undefined ? undefined : checkedLocale(given, 'locale');
+    const translate = options?.translate ?? this.locales?.translateFor(locale);
+    return renderer.render(template, context, { ...options, locale, ...(translate ? { translate } : {}) });
+  }
+
+  /**
+   * The locale `send()` renders a mail in: its `locale`, else the module's `locale.resolve(mail)`,
+   * else the request's (nestjs-i18n), else `locale.default`; undefined when none applies. Throws
+   * InvalidMailError for a tag that is not well-formed. The queue calls it when a mail is enqueued.
+   */
+  async resolveLocale(mail: Mail): Promise<string | undefined> {
+    this.locales ??= await MailLocales.create(this.runtime.options.locale, this.moduleRef);
+    return this.locales.localeOf(mail);
   }
 
   /** Connects and authenticates (SMTP) or makes an authenticated call (APIs) on one transport. */
@@ -491,11 +512,13 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    */
   private async prepare(mail: Mail, transport: Transport): Promise<OutgoingMail> {
     if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
+    const locale = mail.template || mail.locale !== undefined ? await this.resolveLocale(mail) : undefined;
     const rendered = mail.template
-      ? this.render(mail.template, mail.context ?? {}, mail.layout === undefined ? undefined : { layout: mail.layout })
+      ? await this.render(mail.template, mail.context ?? {}, { ...(mail.layout === undefined ? {} : { layout: mail.layout }), locale })
       : {};
     const { defaults = {}, attachments = {} } = this.runtime.options;
     let outgoing = await composeMail(mail, rendered, defaults, attachments);
+    if (locale) outgoing.locale = locale;
     if (this.runtime.keepTemplateContext && mail.template) keepTemplateContext(outgoing, mail.context ?? {});
     for (const interceptor of this.interceptors) {
       const next = await interceptor.intercept(outgoing, { transport: transport.name });

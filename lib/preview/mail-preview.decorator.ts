@@ -13,6 +13,11 @@ export interface MailPreviewResult {
   subject?: string;
   /** A layout instead of the default one, or false for none. */
   layout?: string | false;
+  /**
+   * The locale to render in (`fr-CA`), as a mail's `locale`: one preview method per language
+   * shows each localized version. Default: the MailerModule's `locale.default`.
+   */
+  locale?: string;
   /** Recipients shown in the preview. Default `recipient@example.com`. */
   to?: AddressListInput;
   /**

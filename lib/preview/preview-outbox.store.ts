@@ -25,6 +25,8 @@ export interface OutboxSummary {
   from: string;
   to: string[];
   template?: string;
+  /** The locale the template was rendered in. */
+  locale?: string;
   error?: string;
 }
 
@@ -76,6 +78,7 @@ export class PreviewOutbox {
       to: [...entry.mail.to, ...entry.mail.cc, ...entry.mail.bcc].map((a) => a.address),
     };
     if (entry.mail.template) summary.template = entry.mail.template;
+    if (entry.mail.locale) summary.locale = entry.mail.locale;
     if (entry.error) summary.error = entry.error;
     return summary;
   }

@@ -26,7 +26,7 @@ import { PREVIEW_STYLES } from './ui/preview.styles.js';
 
 /** A template preview, as the JSON API answers it. */
 export type PreviewAnswer =
-  | { ok: true; template: string; preview?: string; renderMs: number; view: MailView }
+  | { ok: true; template: string; preview?: string; locale?: string; renderMs: number; view: MailView }
   | { ok: false; template: string; preview?: string; error: PreviewErrorInfo };
 
 /** A recorded mail, as the JSON API answers it. */

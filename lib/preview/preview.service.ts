@@ -11,6 +11,7 @@ import { redact } from '../errors/redact.js';
 import type { MailerRuntime } from '../nest/mailer.runtime.js';
 import { MailerService } from '../nest/mailer.service.js';
 import { MAILER_RUNTIME } from '../nest/mailer.tokens.js';
+import { normalizeLocale } from '../templates/locale.js';
 import type { RenderOptions } from '../templates/template-renderer.types.js';
 import { composeMail } from '../transports/mail.compose.js';
 import type { MailPreviewResult } from './mail-preview.decorator.js';
@@ -31,7 +32,8 @@ export interface PreviewErrorInfo {
 }
 
 export interface PreviewListing {
-  templates: Array<{ name: string; previews: Array<{ name: string; source: string }> }>;
+  /** `locales`: the locales the template has files for (its localized versions). */
+  templates: Array<{ name: string; locales: string[]; previews: Array<{ name: string; source: string }> }>;
   /** Preview classes whose template does not exist. */
   orphans: Array<{ template: string; source: string }>;
   /** The last recompile in watch mode failed: the templates in use are the previous ones. */
@@ -41,7 +43,7 @@ export interface PreviewListing {
 }
 
 export type PreviewOutcome =
-  | { ok: true; built: BuiltMail; renderMs: number; template: string; preview?: string }
+  | { ok: true; built: BuiltMail; renderMs: number; template: string; preview?: string; locale?: string }
   | { ok: false; error: PreviewErrorInfo; template: string; preview?: string };
 
 export type PreviewChange =
@@ -56,7 +58,7 @@ interface PreviewMethod {
 }
 
 const EXTRA_HINT = 'is a module extra, not an option: give it to forRoot({ … }) or forRootAsync({ path, useFactory, … }) next to useFactory, not in what the factory returns.';
-const RESULT_KEYS = new Set(['context', 'subject', 'layout', 'to', 'attachments']);
+const RESULT_KEYS = new Set(['context', 'subject', 'layout', 'locale', 'to', 'attachments']);
 const PREVIEW_FROM = 'Mail preview <preview@example.com>';
 const PREVIEW_TO = 'Recipient <recipient@example.com>';
 
@@ -196,6 +198,7 @@ export class MailerPreviewService implements OnModuleInit, OnModuleDestroy {
     return {
       templates: names.map((name) => ({
         name,
+        locales: this.runtime?.renderer?.locales?.(name) ?? [],
         previews: this.previews.filter((p) => p.template === name).map(({ name: preview, source }) => ({ name: preview, source })),
       })),
       orphans: this.previews.filter((p) => !names.includes(p.template)).map(({ template, source }) => ({ template, source })),
@@ -222,7 +225,7 @@ export class MailerPreviewService implements OnModuleInit, OnModuleDestroy {
       const returned = method ? await method.run() : {};
       result = isResult(returned) ? returned : { context: (returned ?? {}) as Record<string, unknown> };
       if (typeof result.context !== 'object' || result.context === null || Array.isArray(result.context)) {
-        throw new TypeError(`${method!.source}() must return an object (a context or { context, subject, layout, to, attachments }).`);
+        throw new TypeError(`${method!.source}() must return an object (a context or { context, subject, layout, locale, to, attachments }).`);
       }
     } catch (error) {
       return { ok: false, error: { ...this.errorInfo(error), stage: 'preview' }, ...at };
@@ -230,13 +233,15 @@ export class MailerPreviewService implements OnModuleInit, OnModuleDestroy {
 
     let rendered;
     const started = performance.now();
+    const locale = result.locale ?? this.runtime!.options.locale?.default;
     try {
-      const options: RenderOptions | undefined = result.layout === undefined ? undefined : { layout: result.layout };
-      rendered = this.mailer.render(template, result.context, options);
+      const options: RenderOptions = { ...(result.layout === undefined ? {} : { layout: result.layout }), ...(locale === undefined ? {} : { locale }) };
+      rendered = await this.mailer.render(template, result.context, options);
     } catch (error) {
       return { ok: false, error: { ...this.errorInfo(error), stage: 'render' }, ...at };
     }
     const renderMs = performance.now() - started;
+    const shown = locale === undefined ? {} : { locale: normalizeLocale(locale) ?? locale };
 
     try {
       const { defaults = {}, attachments = {} } = this.runtime!.options;
@@ -244,7 +249,7 @@ export class MailerPreviewService implements OnModuleInit, OnModuleDestroy {
       if (defaults.from === undefined) mail.from = PREVIEW_FROM;
       if (result.subject !== undefined) mail.subject = result.subject;
       const composed = await composeMail(mail, rendered, defaults, attachments);
-      return { ok: true, built: await buildMail(composed), renderMs, ...at };
+      return { ok: true, built: await buildMail(composed), renderMs, ...at, ...shown };
     } catch (error) {
       return { ok: false, error: { ...this.errorInfo(error), stage: 'compose' }, ...at };
     }

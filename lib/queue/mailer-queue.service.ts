@@ -250,6 +250,15 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     this.worker.on('error', (error: Error) => this.reportError('Worker', error));
   }
 
+  /** The application's MailerService, when a producer-only application has one at all. */
+  private producerMailer(): MailerService | undefined {
+    try {
+      return this.moduleRef.get(MailerService, { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+
   private findMailer(): MailerService {
     try {
       return this.moduleRef.get(MailerService, { strict: false });
@@ -336,6 +345,11 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw new InvalidMailError('transport must be a transport name.', 'transport');
     if (tenant !== undefined && (typeof tenant !== 'string' || tenant === '')) throw new InvalidMailError('tenant must be a non-empty string.', 'tenant');
     const serialized = await serializeMail(mail);
+    // The locale is fixed now too: a resolver that reads the request finds it here, not on the worker.
+    if (serialized.locale === undefined && serialized.template !== undefined) {
+      const locale = await this.producerMailer()?.resolveLocale(mail);
+      if (locale !== undefined) serialized.locale = locale;
+    }
     // Fixed now, so that every attempt, on whichever worker, sends the same Message-ID.
     const domain = serialized.messageId === undefined ? fromDomain(serialized.from) : undefined;
     if (domain) serialized.messageId = `<${randomUUID()}@${domain}>`;

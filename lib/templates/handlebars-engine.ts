@@ -48,7 +48,10 @@ function textValue(value: unknown): string {
  * check on what a template prints and lets helper arguments resolve to `undefined` as they do
  * without strict mode, so `{{#if}}`, `{{#each}}` and `{{#with}}` keep working on optional data.
  */
-export function createHandlebars(helpers: Record<string, Handlebars.HelperDelegate>): HandlebarsInstance {
+export function createHandlebars(
+  helpers: Record<string, Handlebars.HelperDelegate>,
+  builtIn: Record<string, Handlebars.HelperDelegate> = {},
+): HandlebarsInstance {
   const hb = Handlebars.create();
   const Base = (hb as unknown as { JavaScriptCompiler: JavaScriptCompilerClass }).JavaScriptCompiler;
   const baseLookup = Base.prototype.lookupOnContext;
@@ -96,6 +99,8 @@ export function createHandlebars(helpers: Record<string, Handlebars.HelperDelega
     return options.fn(context);
   });
   hb.registerHelper(TEXT_VALUE_HOLDER, { print: textValue } as unknown as Handlebars.HelperDelegate);
+  // the application's own helpers win over the built-in ones of the same name
+  for (const [name, helper] of Object.entries(builtIn)) hb.registerHelper(name, helper);
   for (const [name, helper] of Object.entries(helpers)) hb.registerHelper(name, helper);
   return hb;
 }

@@ -1,6 +1,7 @@
 import type { HelperDelegate } from 'handlebars';
 import type { OptionShape } from '../errors/option.checker.js';
 import type { CssInlineOptions } from './css-inliner.js';
+import type { MjmlTemplateOptions } from './mjml.compile.js';
 
 export interface HandlebarsTemplateOptions {
   /**
@@ -69,6 +70,17 @@ export interface HandlebarsTemplateOptions {
    */
   text?: 'auto' | 'template' | false;
   /**
+   * How `<name>.mjml.hbs` templates are compiled (they need the `mjml` package): each is turned
+   * into HTML once, at start-up, with its Handlebars syntax kept, then rendered like any template
+   * (without a layout: an MJML template is a whole document; `mj-include` reads files below `dir`).
+   */
+  mjml?: MjmlTemplateOptions;
+  /**
+   * Time zone of the `{{date}}` helper when a call names none (`{{date when timeZone=user.tz}}`):
+   * an IANA name. Default: `'UTC'`, so that a mail does not depend on where the server runs.
+   */
+  timeZone?: string;
+  /**
    * Development mode: recompile when a file under the folders changes. A change that does not
    * compile is reported through `onError` and the last good templates stay in use. Call
    * `close()` to stop watching. Default: false.
@@ -93,6 +105,8 @@ export const HANDLEBARS_TEMPLATE_OPTION_SHAPE = {
   strict: 'boolean',
   inlineCss: ['boolean', 'object'],
   text: ['string', 'boolean'],
+  mjml: 'object',
+  timeZone: 'string',
   watch: 'boolean',
   watchDebounceMs: 'number',
   onError: 'function',

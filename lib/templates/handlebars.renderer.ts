@@ -1,6 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
-import { MailerConfigurationError, TemplateNotFoundError, TemplateRenderError, TemplateSyntaxError } from '../errors/mailer.error.js';
+import { join, resolve } from 'node:path';
+import {
+  InvalidMailError, MailerConfigurationError, TemplateNotFoundError, TemplateRenderError, TemplateSyntaxError,
+} from '../errors/mailer.error.js';
+import { checkOptions } from '../errors/option.checker.js';
 import { inlineAtCompileTime, textAtCompileTime, type Derived } from './compile-time.js';
 import {
   createCssInliner,
@@ -24,9 +27,12 @@ import type { HandlebarsTemplateOptions } from './handlebars-renderer.options.js
 
 export type { HandlebarsTemplateOptions };
 import { createTextConverter, tidyText, type TextConverter } from './html-to-text.js';
+import { localeChain, normalizeLocale, textDirection } from './locale.js';
+import { compileMjml, loadMjml, MJML_OPTION_SHAPE, type Mjml2Html } from './mjml.compile.js';
+import { localeHelpers, type BoundTranslate, type LocaleHelperHost } from './locale.helpers.js';
 import { combineSource, type Combined } from './template-combine.js';
 import type { RenderedMail, RenderOptions, TemplateRenderer } from './template-renderer.types.js';
-import { scanTemplates, watchedFolders, type ScanFolders, type SourceFile } from './template-scan.js';
+import { scanTemplates, watchedFolders, type ScanFolders, type SourceFile, type TemplateSources } from './template-scan.js';
 
 /**
  * How a template's CSS is inlined: `'compiled'` once at start-up, `'per-render'` on every render
@@ -53,19 +59,50 @@ interface Part {
   source: string;
 }
 
+/** Options a compiled template runs with: the `@locale` and `@dir` data variables. */
+interface RunOptions {
+  data: { locale: string; dir: 'ltr' | 'rtl' };
+}
+
 interface Variant {
   mode: TemplateInlineMode;
-  html?: (context: object) => string;
-  text?: (context: object, html: string) => string;
+  html?: (context: object, run: RunOptions) => string;
+  text?: (context: object, html: string, run: RunOptions) => string;
+  subject?: Part;
   /** Sources the variant runs, to point a strict-mode miss at the path as written. */
   sources: string[];
 }
 
-interface Entry {
+/** A template's compiled files in one locale (`''`: without one). */
+interface LocalizedParts {
   html?: Part;
   subject?: Part;
   text?: Part;
+  /** The HTML was compiled from MJML: a whole document, so no layout and no CSS inlining. */
+  mjml?: boolean;
+}
+
+interface Entry {
+  /** By locale; `''` holds the files without one. */
+  parts: Map<string, LocalizedParts>;
+  /** The locales with files, sorted. */
+  locales: string[];
+  /** By the locales of the parts chosen and the layout. */
   variants: Map<string, Variant>;
+}
+
+/** The file chosen for each part of a mail in one locale. */
+interface Chosen {
+  html?: { locale: string; part: Part; mjml: boolean };
+  subject?: { locale: string; part: Part };
+  text?: { locale: string; part: Part };
+}
+
+/** A requested locale, prepared once: normalized, its lookup chain, its direction. */
+interface PreparedLocale {
+  locale: string;
+  chain: string[];
+  run: RunOptions;
 }
 
 interface CompiledSet {
@@ -78,6 +115,7 @@ interface CompiledSet {
   stylesheets: Map<string, string>;
 }
 
+const NO_LOCALE: PreparedLocale = { locale: '', chain: [], run: { data: { locale: '', dir: 'ltr' } } };
 const NO_LAYOUT = '\u0000none';
 
 /**
@@ -99,6 +137,11 @@ export class HandlebarsRenderer implements TemplateRenderer {
   private reloadAgain = false;
   private closed = false;
   private readonly reloadListeners = new Set<(error?: Error) => void>();
+  /** Requested locales as given (`fr_ca`), prepared; bounded, since they may come from user input. */
+  private readonly preparedLocales = new Map<string, PreparedLocale>();
+  private readonly helperHost: LocaleHelperHost & { translate: BoundTranslate | undefined } = { translate: undefined };
+  private readonly timeZone: string;
+  private mjml?: Promise<Mjml2Html>;
 
   constructor(private readonly options: HandlebarsTemplateOptions) {
     if (!options || typeof options.dir !== 'string' || options.dir.trim() === '') {
@@ -121,6 +164,19 @@ export class HandlebarsRenderer implements TemplateRenderer {
       this.inliner = createCssInliner(this.cssOptions);
     }
     if (text === 'auto') this.converter = createTextConverter();
+    if (options.mjml !== undefined) {
+      checkOptions(options.mjml, MJML_OPTION_SHAPE, 'templates: mjml');
+      const level = options.mjml.validationLevel;
+      if (level !== undefined && !['strict', 'soft', 'skip'].includes(level)) {
+        throw new MailerConfigurationError(`templates: mjml.validationLevel must be 'strict', 'soft' or 'skip', not ${JSON.stringify(level)}.`);
+      }
+    }
+    this.timeZone = options.timeZone ?? 'UTC';
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: this.timeZone });
+    } catch {
+      throw new MailerConfigurationError(`The "timeZone" option must be an IANA time zone such as "Europe/Paris" or "UTC", not ${JSON.stringify(options.timeZone)}.`);
+    }
   }
 
   async init(): Promise<void> {
@@ -137,33 +193,44 @@ export class HandlebarsRenderer implements TemplateRenderer {
     return [...(this.current?.templates.keys() ?? [])].sort();
   }
 
+  /** The locales `template` has files for, sorted (the files without a locale are not listed). */
+  locales(template: string): string[] {
+    return [...(this.current?.templates.get(template)?.locales ?? [])];
+  }
+
   render(template: string, context: Record<string, unknown>, options?: RenderOptions): RenderedMail {
     const set = this.loaded();
     const entry = set.templates.get(template);
     if (!entry) throw new TemplateNotFoundError(template, [...set.templates.keys()].sort());
-    const variant = this.variant(set, entry, this.layoutFor(set, entry, options));
+    const locale = this.prepareLocale(options?.locale);
+    const variant = this.variantFor(set, template, entry, locale, options);
     const mail: RenderedMail = {};
     const data = context ?? {};
+    const run = locale.run;
+    const previous = this.helperHost.translate;
+    this.helperHost.translate = options?.translate;
     try {
-      if (entry.subject) mail.subject = entry.subject.fn(data).replace(/\s+/g, ' ').trim();
-      if (variant.html) mail.html = variant.html(data);
-      if (variant.text) mail.text = variant.text(data, mail.html ?? '');
+      if (variant.subject) mail.subject = variant.subject.fn(data, run).replace(/\s+/g, ' ').trim();
+      if (variant.html) mail.html = variant.html(data, run);
+      if (variant.text) mail.text = variant.text(data, mail.html ?? '', run);
     } catch (error) {
       throw new TemplateRenderError(template, renderErrorDetail(error, variant.sources), { cause: error });
+    } finally {
+      this.helperHost.translate = previous;
     }
     return mail;
   }
 
   /**
-   * How CSS and text are produced for a template with a layout (default: the default layout).
-   * Meant for tests and debugging: a `'per-render'` mode costs time on every mail, and the reason
-   * says which construct caused it.
+   * How CSS and text are produced for a template with a layout (default: the default layout) and
+   * a locale (default: none). Meant for tests and debugging: a `'per-render'` mode costs time on
+   * every mail, and the reason says which construct caused it.
    */
   inlineMode(template: string, options?: RenderOptions): TemplateInlineMode {
     const set = this.loaded();
     const entry = set.templates.get(template);
     if (!entry) throw new TemplateNotFoundError(template, [...set.templates.keys()].sort());
-    return { ...this.variant(set, entry, this.layoutFor(set, entry, options)).mode };
+    return { ...this.variantFor(set, template, entry, this.prepareLocale(options?.locale), options).mode };
   }
 
   /**
@@ -189,28 +256,83 @@ export class HandlebarsRenderer implements TemplateRenderer {
     return this.current;
   }
 
-  private layoutFor(set: CompiledSet, entry: Entry, options?: RenderOptions): string | false {
-    const layout = options?.layout !== undefined ? options.layout : set.defaultLayout;
-    if (layout !== false && entry.html && !set.layouts.has(layout)) {
-      throw new TemplateNotFoundError(`layouts/${layout}`, [...set.layouts.keys()].sort().map((name) => `layouts/${name}`));
+  private prepareLocale(given: string | undefined): PreparedLocale {
+    if (given === undefined || given === '') return NO_LOCALE;
+    let prepared = this.preparedLocales.get(given);
+    if (!prepared) {
+      const locale = normalizeLocale(given);
+      if (!locale) {
+        throw new InvalidMailError(`locale: ${JSON.stringify(String(given)).slice(0, 80)} is not a BCP 47 language tag (like "fr", "fr-CA" or "zh-Hant-TW").`, 'locale');
+      }
+      prepared = { locale, chain: localeChain(locale), run: { data: { locale, dir: textDirection(locale) } } };
+      if (this.preparedLocales.size >= 1000) this.preparedLocales.clear();
+      this.preparedLocales.set(given, prepared);
     }
-    return layout;
+    return prepared;
   }
 
-  private variant(set: CompiledSet, entry: Entry, layout: string | false): Variant {
-    const key = layout === false ? NO_LAYOUT : layout;
+  /**
+   * The file of each part for a locale: the most specific of the chain that exists, else the one
+   * without a locale. A text template less specific than the HTML chosen (`receipt.text.hbs` next
+   * to `receipt.fr.hbs`, for `fr`) would be in another language, so with `text: 'auto'` the text
+   * part is derived from that HTML instead.
+   */
+  private choose(entry: Entry, locale: PreparedLocale): Chosen {
+    const pick = <K extends 'html' | 'subject' | 'text'>(kind: K): { locale: string; parts: LocalizedParts } | undefined => {
+      for (const tag of locale.chain) {
+        const parts = entry.parts.get(tag);
+        if (parts?.[kind]) return { locale: tag, parts };
+      }
+      const parts = entry.parts.get('');
+      return parts?.[kind] ? { locale: '', parts } : undefined;
+    };
+    const rank = (tag: string): number => (tag === '' ? locale.chain.length : locale.chain.indexOf(tag));
+    const chosen: Chosen = {};
+    const html = pick('html');
+    if (html) chosen.html = { locale: html.locale, part: html.parts.html!, mjml: html.parts.mjml === true };
+    const subject = pick('subject');
+    if (subject) chosen.subject = { locale: subject.locale, part: subject.parts.subject! };
+    const text = pick('text');
+    if (text && !(html && (this.options.text ?? 'auto') === 'auto' && rank(text.locale) > rank(html.locale))) {
+      chosen.text = { locale: text.locale, part: text.parts.text! };
+    }
+    return chosen;
+  }
+
+  private variantFor(set: CompiledSet, template: string, entry: Entry, locale: PreparedLocale, options?: RenderOptions): Variant {
+    const chosen = this.choose(entry, locale);
+    if (!chosen.html && !chosen.subject && !chosen.text) {
+      const name = locale.locale ? `${template}.${locale.locale}` : template;
+      throw new TemplateNotFoundError(name, entry.locales.map((tag) => (tag ? `${template}.${tag}` : template)));
+    }
+    const layout = this.layoutFor(set, template, chosen, options);
+    const key = `${chosen.html?.locale ?? '-'}\u0000${chosen.subject?.locale ?? '-'}\u0000${chosen.text?.locale ?? '-'}\u0000${layout === false ? NO_LAYOUT : layout}`;
     let variant = entry.variants.get(key);
     if (!variant) {
-      variant = this.buildVariant(set, entry, layout);
+      variant = this.buildVariant(set, chosen, layout);
       entry.variants.set(key, variant);
     }
     return variant;
   }
 
+  private layoutFor(set: CompiledSet, template: string, chosen: Chosen, options?: RenderOptions): string | false {
+    if (chosen.html?.mjml) {
+      if (typeof options?.layout === 'string') {
+        throw new TemplateRenderError(template, `it is an MJML template, a whole document that takes no layout ("${options.layout}" was asked for); share parts with <mj-include>`);
+      }
+      return false;
+    }
+    const layout = options?.layout !== undefined ? options.layout : set.defaultLayout;
+    if (layout !== false && chosen.html && !set.layouts.has(layout)) {
+      throw new TemplateNotFoundError(`layouts/${layout}`, [...set.layouts.keys()].sort().map((name) => `layouts/${name}`));
+    }
+    return layout;
+  }
+
   private async build(): Promise<CompiledSet> {
     const scanned = await scanTemplates(this.folders);
     const strict = this.options.strict ?? false;
-    const hb = createHandlebars(this.options.helpers ?? {});
+    const hb = createHandlebars(this.options.helpers ?? {}, localeHelpers(this.helperHost, { strict, timeZone: this.timeZone }));
 
     const partialFiles = new Map<string, SourceFile>(scanned.partials);
     for (const [name, source] of Object.entries(this.options.partials ?? {})) {
@@ -224,14 +346,19 @@ export class HandlebarsRenderer implements TemplateRenderer {
     const layouts = new Map<string, Part>();
     for (const [name, file] of scanned.layouts) layouts.set(name, { fn: compileFile(hb, file, { strict }), source: file.source });
 
+    const mjmlFiles = [...scanned.templates.values()].flatMap((locales) => [...locales.values()])
+      .filter((sources) => sources.mjml && sources.html).map((sources) => sources.html!.file);
+    if (mjmlFiles.length > 0) {
+      this.mjml ??= loadMjml(mjmlFiles).catch((error: unknown) => {
+        this.mjml = undefined;
+        throw error;
+      });
+      await this.mjml;
+    }
     const templates = new Map<string, Entry>();
-    for (const [name, sources] of scanned.templates) {
-      const entry: Entry = { variants: new Map() };
-      if (sources.html) entry.html = { fn: compileFile(hb, sources.html, { strict }), source: sources.html.source };
-      if (sources.subject) {
-        entry.subject = { fn: compileFile(hb, sources.subject, { strict, noEscape: true }), source: sources.subject.source };
-      }
-      if (sources.text) entry.text = { fn: compileFile(hb, sources.text, { strict, noEscape: true }), source: sources.text.source };
+    for (const [name, locales] of scanned.templates) {
+      const entry: Entry = { parts: new Map(), locales: [...locales.keys()].filter(Boolean).sort(), variants: new Map() };
+      for (const [locale, sources] of locales) entry.parts.set(locale, await this.compileParts(hb, sources, strict));
       templates.set(name, entry);
     }
 
@@ -251,40 +378,69 @@ export class HandlebarsRenderer implements TemplateRenderer {
     let stylesheets = new Map<string, string>();
     if (this.cssOptions?.loadRemoteStylesheets) {
       const sources = [...scanned.layouts.values(), ...partialFiles.values()].map((file) => file.source);
-      for (const entry of scanned.templates.values()) if (entry.html) sources.push(entry.html.source);
+      for (const locales of scanned.templates.values()) {
+        for (const entry of locales.values()) if (entry.html && !entry.mjml) sources.push(entry.html.source);
+      }
       stylesheets = await fetchStylesheets(linkedStylesheets(sources), this.cssOptions.baseUrl);
     }
 
     const set: CompiledSet = { hb, templates, layouts, partialSources, defaultLayout, stylesheets };
-    for (const entry of templates.values()) this.variant(set, entry, defaultLayout);
+    // every file as it is chosen for its own locale, with the default layout, is prepared now
+    for (const [name, entry] of templates) {
+      for (const locale of entry.parts.keys()) this.variantFor(set, name, entry, this.prepareLocale(locale || undefined));
+    }
     return set;
   }
 
-  private buildVariant(set: CompiledSet, entry: Entry, layoutName: string | false): Variant {
+  private async compileParts(hb: HandlebarsInstance, sources: TemplateSources, strict: boolean): Promise<LocalizedParts> {
+    const parts: LocalizedParts = {};
+    if (sources.html && sources.mjml) {
+      const mjml2html = await this.mjml!;
+      const html = { file: sources.html.file, source: await compileMjml(sources.html, mjml2html, this.options.mjml ?? {}, resolve(this.folders.dir)) };
+      parts.html = { fn: compileFile(hb, html, { strict }), source: html.source };
+      parts.mjml = true;
+    } else if (sources.html) {
+      parts.html = { fn: compileFile(hb, sources.html, { strict }), source: sources.html.source };
+    }
+    if (sources.subject) {
+      parts.subject = { fn: compileFile(hb, sources.subject, { strict, noEscape: true }), source: sources.subject.source };
+    }
+    if (sources.text) parts.text = { fn: compileFile(hb, sources.text, { strict, noEscape: true }), source: sources.text.source };
+    return parts;
+  }
+
+  private buildVariant(set: CompiledSet, chosen: Chosen, layoutName: string | false): Variant {
     const strict = this.options.strict ?? false;
     const textOption = this.options.text ?? 'auto';
     const mode: TemplateInlineMode = { css: 'off', text: 'off' };
     const variant: Variant = { mode, sources: [] };
-    const html = entry.html;
+    const html = chosen.html?.part;
     const layout = html && layoutName !== false ? set.layouts.get(layoutName) : undefined;
 
-    if (entry.subject) variant.sources.push(entry.subject.source);
-    if (entry.text && textOption !== false) {
-      const textTemplate = entry.text.fn;
-      variant.text = (context) => textTemplate(context);
-      variant.sources.push(entry.text.source);
+    if (chosen.subject) {
+      variant.subject = chosen.subject.part;
+      variant.sources.push(chosen.subject.part.source);
+    }
+    if (chosen.text && textOption !== false) {
+      const textTemplate = chosen.text.part.fn;
+      variant.text = (context, _html, run) => textTemplate(context, run);
+      variant.sources.push(chosen.text.part.source);
       mode.text = 'template';
     }
     if (!html) return variant;
 
     const plain = html.fn;
     const layoutFn = layout?.fn;
-    const naive = layoutFn ? (context: object) => layoutFn({ ...context, body: plain(context) }) : plain;
+    const naive = layoutFn
+      ? (context: object, run: RunOptions) => layoutFn({ ...context, body: plain(context, run) }, run)
+      : plain;
     variant.sources.push(html.source, ...(layout ? [layout.source] : []), ...set.partialSources.values());
+    // MJML has placed its styles itself, inline where they belong and in <head> for the rest
+    const inlinerForThis = chosen.html?.mjml ? undefined : this.inliner;
 
     const wantsText = mode.text === 'off' && textOption === 'auto' && this.converter !== undefined;
     let combined: Combined | undefined;
-    if (this.inliner || wantsText) {
+    if (inlinerForThis || wantsText) {
       try {
         combined = combineSource(html.source, layout?.source, set.partialSources);
       } catch (error) {
@@ -293,7 +449,7 @@ export class HandlebarsRenderer implements TemplateRenderer {
     }
 
     variant.html = naive;
-    const inliner = this.inliner;
+    const inliner = inlinerForThis;
     if (inliner && combined) {
       const outcome = combined.ok
         ? compileDerived(set.hb, inlineAtCompileTime(embedSafely(combined.source, set.stylesheets), inliner, {
@@ -303,7 +459,9 @@ export class HandlebarsRenderer implements TemplateRenderer {
         : combined.reason;
       if (typeof outcome === 'string') {
         const sheets = set.stylesheets;
-        variant.html = sheets.size > 0 ? (context) => inliner(embedStylesheets(naive(context), sheets)) : (context) => inliner(naive(context));
+        variant.html = sheets.size > 0
+          ? (context, run) => inliner(embedStylesheets(naive(context, run), sheets))
+          : (context, run) => inliner(naive(context, run));
         mode.css = 'per-render';
         mode.cssFallbackReason = outcome;
       } else {
@@ -324,7 +482,7 @@ export class HandlebarsRenderer implements TemplateRenderer {
         mode.textFallbackReason = outcome;
       } else {
         const textTemplate = outcome.fn;
-        variant.text = (context) => tidyText(textTemplate(context));
+        variant.text = (context, _html, run) => tidyText(textTemplate(context, run));
         variant.sources.push(outcome.source);
         mode.text = 'compiled';
       }

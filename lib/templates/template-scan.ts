@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
+import { fileLocale } from './locale.js';
 
 export interface SourceFile {
   /** Absolute path, for error messages. */
@@ -12,10 +13,15 @@ export interface TemplateSources {
   html?: SourceFile;
   subject?: SourceFile;
   text?: SourceFile;
+  /** The HTML part is MJML (`<name>.mjml.hbs`). */
+  mjml?: boolean;
 }
 
+/** A template's files by locale; `''` holds the files without a locale. */
+export type LocalizedSources = Map<string, TemplateSources>;
+
 export interface ScannedSources {
-  templates: Map<string, TemplateSources>;
+  templates: Map<string, LocalizedSources>;
   layouts: Map<string, SourceFile>;
   partials: Map<string, SourceFile>;
 }
@@ -48,23 +54,52 @@ export async function scanTemplates(folders: ScanFolders): Promise<ScannedSource
 
   const layouts = layoutsExist ? await readNamed(layoutsDir) : new Map<string, SourceFile>();
   const partials = partialsExist ? await readNamed(partialsDir) : new Map<string, SourceFile>();
-  const templates = new Map<string, TemplateSources>();
+  const templates = new Map<string, LocalizedSources>();
   for (const [name, file] of await readNamed(dir, [layoutsDir, partialsDir])) {
-    let kind: keyof TemplateSources = 'html';
-    let base = name;
-    if (name.endsWith('.subject')) {
-      kind = 'subject';
-      base = name.slice(0, -'.subject'.length);
-    } else if (name.endsWith('.text')) {
-      kind = 'text';
-      base = name.slice(0, -'.text'.length);
+    const { base, locale, kind, mjml } = parseTemplateName(name);
+    const locales = templates.get(base) ?? new Map<string, TemplateSources>();
+    const entry = locales.get(locale) ?? {};
+    const taken = entry[kind];
+    if (taken) {
+      throw new MailerConfigurationError(
+        `Templates ${taken.file} and ${file.file} are both the ${kind === 'html' ? 'HTML' : kind} of "${base}"` +
+          `${locale ? ` in locale ${locale}` : ''}; keep one of them.`,
+      );
     }
-    const entry = templates.get(base) ?? {};
     entry[kind] = file;
-    templates.set(base, entry);
+    if (kind === 'html' && mjml) entry.mjml = true;
+    locales.set(locale, entry);
+    templates.set(base, locales);
   }
   if (templates.size === 0) throw await noTemplates(dir, layouts.size + partials.size);
   return { templates, layouts, partials };
+}
+
+/**
+ * What a file name says: `orders/receipt.fr-CA.subject` is the subject of `orders/receipt` in
+ * `fr-CA`; `.mjml` marks an MJML HTML part. The locale suffix comes before `.subject`, `.text` and
+ * `.mjml`, and counts as one only when it reads as a language tag (see `fileLocale`).
+ */
+export function parseTemplateName(name: string): { base: string; locale: string; kind: 'html' | 'subject' | 'text'; mjml: boolean } {
+  let rest = name;
+  let kind: 'html' | 'subject' | 'text' = 'html';
+  let mjml = false;
+  if (rest.endsWith('.subject')) {
+    kind = 'subject';
+    rest = rest.slice(0, -'.subject'.length);
+  } else if (rest.endsWith('.text')) {
+    kind = 'text';
+    rest = rest.slice(0, -'.text'.length);
+  } else if (rest.endsWith('.mjml')) {
+    mjml = true;
+    rest = rest.slice(0, -'.mjml'.length);
+  }
+  const dot = rest.lastIndexOf('.');
+  if (dot > rest.lastIndexOf('/') + 1) {
+    const locale = fileLocale(rest.slice(dot + 1));
+    if (locale) return { base: rest.slice(0, dot), locale, kind, mjml };
+  }
+  return { base: rest, locale: '', kind, mjml };
 }
 
 /** The folders a watcher has to cover. */

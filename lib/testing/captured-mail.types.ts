@@ -43,6 +43,8 @@ export interface CapturedMail {
   template?: string;
   /** The context the template was rendered with. */
   context?: Record<string, unknown>;
+  /** The locale the template was rendered in (`fr-CA`), when it had one. */
+  locale?: string;
   /**
    * The transport that took the mail: a configured name (`default`, `bulk`), or a member of a
    * failover or round-robin transport (`default[1]`).
@@ -80,6 +82,8 @@ export interface MailMatch {
   template?: string;
   /** Values the template context must have; nested objects are compared the same way (partially). */
   context?: Record<string, unknown>;
+  /** The locale the template was rendered in (`fr-CA`; `fr_ca` is read the same). */
+  locale?: string;
   /** File names (or cids) of attachments that must all be there. */
   attachments?: readonly TextPattern[];
   /** Header fields that must be there with these values. */

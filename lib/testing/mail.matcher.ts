@@ -1,5 +1,6 @@
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { nearestKey } from '../errors/option.checker.js';
+import { normalizeLocale } from '../templates/locale.js';
 import type { CapturedMail, MailMatch, TextPattern } from './captured-mail.types.js';
 
 /** A captured mail before its send has returned: what a simulated failure is matched against. */
@@ -10,7 +11,7 @@ export type Matcher<M extends MailDraft> = MailMatch | ((mail: M) => boolean);
 
 type MatchKey = keyof MailMatch;
 
-const KEYS: readonly MatchKey[] = ['to', 'from', 'subject', 'text', 'html', 'template', 'context', 'attachments', 'headers', 'transport'];
+const KEYS: readonly MatchKey[] = ['to', 'from', 'subject', 'text', 'html', 'template', 'context', 'locale', 'attachments', 'headers', 'transport'];
 
 const isPattern = (value: unknown): value is TextPattern => typeof value === 'string' || value instanceof RegExp;
 
@@ -36,6 +37,7 @@ export function checkMatch(match: unknown, where: string): void {
   for (const key of ['from', 'subject', 'text', 'html'] as const) if (m[key] !== undefined && !isPattern(m[key])) fail(key, 'a string or a RegExp');
   if (m.to !== undefined && !isPattern(m.to) && !(Array.isArray(m.to) && m.to.every(isPattern))) fail('to', 'an address, a RegExp or an array of them');
   for (const key of ['template', 'transport'] as const) if (m[key] !== undefined && typeof m[key] !== 'string') fail(key, 'a string');
+  if (m.locale !== undefined && normalizeLocale(m.locale) === undefined) fail('locale', 'a BCP 47 language tag (like "fr-CA")');
   if (m.context !== undefined && (typeof m.context !== 'object' || m.context === null)) fail('context', 'an object');
   if (m.attachments !== undefined && !(Array.isArray(m.attachments) && m.attachments.every(isPattern))) fail('attachments', 'an array of file names (strings or RegExps)');
   if (m.headers !== undefined && !(typeof m.headers === 'object' && m.headers !== null && Object.values(m.headers).every(isPattern))) {
@@ -95,6 +97,7 @@ function fieldMatches(mail: MailDraft, key: MatchKey, match: MailMatch): boolean
     case 'html': return textMatches(match.html!, mail.html);
     case 'template': return mail.template === match.template;
     case 'context': return mail.context !== undefined && partiallyEquals(mail.context, match.context);
+    case 'locale': return mail.locale !== undefined && mail.locale === normalizeLocale(match.locale);
     case 'attachments': {
       const names = mail.attachments.flatMap((a) => [a.filename, a.cid].filter((n): n is string => n !== undefined));
       return match.attachments!.every((pattern) => names.some((name) => textMatches(pattern, name)));
@@ -164,6 +167,7 @@ export function project(mail: MailDraft, match: MailMatch): Partial<Record<Match
       case 'html': view.html = mail.html; break;
       case 'template': view.template = mail.template; break;
       case 'context': view.context = pick(mail.context, match.context!); break;
+      case 'locale': view.locale = mail.locale; break;
       case 'attachments': view.attachments = mail.attachments.map((a) => a.filename ?? a.cid); break;
       case 'headers': view.headers = Object.fromEntries(Object.keys(match.headers!).map((name) => [name, headerOf(mail, name)])); break;
       case 'transport': view.transport = mail.transport; break;
@@ -189,7 +193,7 @@ export function describeMatch<M extends MailDraft>(matcher: Matcher<M> | undefin
 export function describeMails(mails: readonly MailDraft[]): string {
   if (!mails.length) return 'No mail was sent.';
   const lines = mails.map((mail, i) => {
-    const template = mail.template ? ` (template ${mail.template})` : '';
+    const template = mail.template ? ` (template ${mail.template}${mail.locale ? `, ${mail.locale}` : ''})` : '';
     return `  ${i + 1}. to ${recipientsOf(mail).join(', ') || '(nobody)'} — ${JSON.stringify(mail.subject)}${template} via ${mail.transport}`;
   });
   return `${mails.length === 1 ? '1 mail was' : `${mails.length} mails were`} sent:\n${lines.join('\n')}`;

@@ -75,6 +75,7 @@ export class MailRecorder implements OnModuleInit, OnModuleDestroy {
       metadata: mail.metadata,
       ...(mail.template !== undefined ? { template: mail.template } : {}),
       ...(context !== undefined ? { context } : {}),
+      ...(mail.locale !== undefined ? { locale: mail.locale } : {}),
       transport: transport.name,
       kind: transport.kind,
       raw: message.raw,

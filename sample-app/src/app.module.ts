@@ -7,6 +7,7 @@ import { MailErrorsFilter } from './mail-errors.filter.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { ReceiptPreviews } from './orders/receipt.previews.js';
+import { ShippedPreviews } from './orders/shipped.previews.js';
 import { OUTBOX, OutboxModule } from './outbox/outbox.module.js';
 import type { OutboxServer } from './outbox/outbox.server.js';
 
@@ -23,6 +24,8 @@ const development = process.env.NODE_ENV === undefined || process.env.NODE_ENV =
       useFactory: (outbox: OutboxServer | null) => ({
         transport: process.env.MAILER_URL ?? outbox!.url,
         defaults: { from: process.env.MAIL_FROM ?? 'Lumen & Co <orders@lumen.example>' },
+        // receipt.hbs is Handlebars HTML; shipped.mjml.hbs is MJML (compiled once, here at start-up),
+        // with shipped.fr.mjml.hbs for French-speaking customers.
         templates: { dir: fileURLToPath(new URL('../templates', import.meta.url)), watch: development },
       }),
     }),
@@ -30,6 +33,6 @@ const development = process.env.NODE_ENV === undefined || process.env.NODE_ENV =
     MailerPreviewModule.forRoot({ path: 'outbox', enabled: process.env.NODE_ENV !== 'production' }),
   ],
   controllers: [OrdersController],
-  providers: [OrdersService, ReceiptPreviews, { provide: APP_FILTER, useClass: MailErrorsFilter }],
+  providers: [OrdersService, ReceiptPreviews, ShippedPreviews, { provide: APP_FILTER, useClass: MailErrorsFilter }],
 })
 export class AppModule {}

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EjsAdapter } from '@nestjs-modules/mailer/adapters/ejs.adapter';
+import { MjmlAdapter } from '@nestjs-modules/mailer/adapters/mjml.adapter';
 import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.adapter';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -138,13 +139,14 @@ describe("@nestjs-modules/mailer's module options", () => {
 
   it.each([
     ['another engine', () => incumbent({ template: { dir, adapter: new EjsAdapter() } }), /template.adapter: EjsAdapter renders EJS.*templates: \{ renderer \}/],
+    ['the MJML adapter', () => incumbent({ template: { dir, adapter: new MjmlAdapter('handlebars') } }), /template.adapter: MjmlAdapter is not needed here.*Rename each template from <name>\.hbs to <name>\.mjml\.hbs/],
     ['several folders', () => incumbent({ template: { dir, dirs: [dir] } }), /template: "dirs" is not supported: templates come from one folder/],
     ['a template resolver', () => incumbent({ template: { dir, resolver: { resolve: async () => ({ content: '' }) } } }), /"resolver" is not supported/],
     ['a Handlebars compile option without equivalent', () => incumbent({ template: { dir, options: { noEscape: true } } }), /template.options: "noEscape" is not supported: HTML templates escape values/],
     ['a layout next to the templates', () => incumbent({ options: { layout: 'main' } }), /options.layout 'main' is a file next to the templates.*layouts\/main.hbs.*defaultLayout: 'main'/],
     ['a layout that prints the mail with {{body}}', () => incumbent({ options: { layout: 'layouts/escaping' } }), /escaping.hbs places the mail with \{\{body\}\}, which escapes its HTML here; write \{\{\{body\}\}\}/],
     ['preview', () => incumbent({ preview: true }), /preview is not supported yet.*mailer.render/],
-    ['i18n', () => ({ ...incumbent(), i18n: { defaultLocale: 'en' } }), /"i18n" \(@nestjs-modules\/mailer\) is not supported/],
+    ['i18n', () => ({ ...incumbent(), i18n: { defaultLocale: 'en' } }), /"i18n" \(@nestjs-modules\/mailer\) is written locale here/],
     ['verifyTransporters', () => ({ ...incumbent(), verifyTransporters: true }), /"verifyTransporters".*MailerHealthIndicator.*mailer.verify/],
     ['both templates and template', () => incumbent({ templates: { dir } }), /templates and @nestjs-modules\/mailer's template\/options are both set/],
   ])('refuses %s at start-up with the replacement', async (_what, options, pattern) => {

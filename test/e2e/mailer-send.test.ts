@@ -70,7 +70,7 @@ describe('MailerService over real SMTP', () => {
   it('render() returns subject, html and text without sending', async () => {
     const s = await sink();
     const app = await boot({ transport: `${s.url}?tlsMode=none`, templates: { dir: TEMPLATES } });
-    const rendered = app.get(MailerService).render('receipt', order);
+    const rendered = await app.get(MailerService).render('receipt', order);
     expect(rendered.subject).toBe('Receipt for order #A-1001 — Lumen & Co');
     expect(rendered.html).toContain('A-1001');
     expect(rendered.text).toContain('Lamp');
@@ -254,8 +254,8 @@ describe('the @nestjs-modules/mailer call shape', () => {
       .rejects.toThrow(/amp is not supported/);
     await expect(app.get(MailerService).sendMail({ to: 'b@example.com', text: 'x', textEncoding: 'base64' }))
       .rejects.toThrow(/textEncoding is not supported; nothing was sent\. textEncoding: set textEncoding on the SMTP transport/);
-    await expect(app.get(MailerService).sendMail({ to: 'b@example.com', template: 'welcome', locale: 'fr' }))
-      .rejects.toThrow(/locale: choose the template per locale in your code/);
+    await expect(app.get(MailerService).sendMail({ to: 'b@example.com', text: 'x', textTemplate: 'welcome-text' }))
+      .rejects.toThrow(/textTemplate is not supported; nothing was sent\. textTemplate: the text part of template <name> is <name>\.text\.hbs/);
   });
 
   it("reads text and html given in nodemailer's encoding", async () => {

@@ -49,6 +49,15 @@ describe('sample app with MailerTestingModule', () => {
     expect(app.get<OutboxServer>(OUTBOX).entries).toEqual([]);
   });
 
+  it('captures the shipped mail with its locale and the MJML template it was rendered from', async () => {
+    await request(app.getHttpServer()).post('/orders/1003/shipped').expect(202);
+    const mail = mailbox.expectSent({ to: 'zoe@example.ca', template: 'shipped', locale: 'fr-CA', subject: 'Votre commande n° 1003 est en route' });
+    expect(mail.context).toMatchObject({ order: { id: '1003', currency: 'CAD', itemCount: 3 } });
+    expect(mail.html).toContain('Suivre mon colis');
+    expect(mail.tags).toEqual(['shipped']);
+    expect(app.get<OutboxServer>(OUTBOX).entries).toEqual([]);
+  });
+
   it('answers 502 when the server refuses the customer, and leaves the address out of the next receipt', async () => {
     mailbox.failNext('550 5.1.1 <grace@example.org>: Recipient address rejected: User unknown');
     const refused = await request(app.getHttpServer()).post('/orders/1002/receipt').expect(502);

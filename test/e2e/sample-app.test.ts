@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { OUTBOX } from '../../sample-app/src/outbox/outbox.module.js';
 import type { OutboxServer } from '../../sample-app/src/outbox/outbox.server.js';
+import { parseHtml } from '../support/html-document.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 
 const apps: INestApplication[] = [];
@@ -77,13 +78,51 @@ describe('sample app', () => {
     const app = await start();
     const listing = await request(app.getHttpServer()).get('/outbox/api/templates').expect(200);
     expect(listing.body.templates).toEqual([
-      { name: 'receipt', previews: ['severalLines', 'oneLine', 'longOrder'].map((name) => ({ name, source: `ReceiptPreviews.${name}` })) },
+      { name: 'receipt', locales: [], previews: ['severalLines', 'oneLine', 'longOrder'].map((name) => ({ name, source: `ReceiptPreviews.${name}` })) },
+      { name: 'shipped', locales: ['fr'], previews: ['canadianFrench', 'britishEnglish', 'german'].map((name) => ({ name, source: `ShippedPreviews.${name}` })) },
     ]);
     const preview = await request(app.getHttpServer()).get('/outbox/api/preview?template=receipt&preview=oneLine').expect(200);
     expect(preview.body).toMatchObject({ ok: true, view: { subject: 'Your receipt for order #1002', to: ['Grace Hopper <grace@example.org>'] } });
     expect(preview.body.view.text).toContain('2 × Notebook, dotted');
     // A preview sends nothing.
     expect(app.get<OutboxServer>(OUTBOX).entries).toEqual([]);
+  });
+
+  it('sends the MJML "on its way" mail in the customer\'s locale over SMTP: French for fr-CA, English for en-GB', async () => {
+    delete process.env.MAILER_URL;
+    const app = await start();
+    await request(app.getHttpServer()).post('/orders/1003/shipped').expect(202);
+    await request(app.getHttpServer()).post('/orders/1001/shipped').expect(202);
+    const [french, english] = app.get<OutboxServer>(OUTBOX).entries;
+
+    expect(french!.subject).toBe('Votre commande n° 1003 est en route');
+    const frenchDoc = parseHtml(french!.html!);
+    expect(frenchDoc.elements('html')[0]!.attribs).toMatchObject({ lang: 'fr-CA', dir: 'ltr' });
+    const frenchText = french!.text!.replace(/\s+/g, ' ');
+    expect(frenchText).toContain('Bonne nouvelle, Zoé Tremblay');
+    expect(frenchText).toContain('a quitté notre atelier le 2 mars 2026 avec 3 articles');
+    expect(frenchText).toContain(`Total ${new Intl.NumberFormat('fr-CA', { style: 'currency', currency: 'CAD' }).format(108)}`.replace(/\s+/g, ' '));
+    expect(frenchText).toContain('Suivre mon colis [https://track.example/parcels/LUM-1003]');
+    // MJML's responsive layout: the column widths switch in a media query
+    expect(frenchDoc.styles().some((s) => s.css.includes('@media only screen and (min-width:480px)'))).toBe(true);
+
+    expect(english!.subject).toBe('Order #1001 is on its way');
+    expect(parseHtml(english!.html!).elements('html')[0]!.attribs).toMatchObject({ lang: 'en-GB', dir: 'ltr' });
+    const englishText = english!.text!.replace(/\s+/g, ' ');
+    expect(englishText).toContain('Good news, Ada Lovelace');
+    expect(englishText).toContain('with 4 items');
+    expect(englishText).toContain('Total €86.50');
+  });
+
+  it('previews the MJML template in each locale it is written in, and one it falls back for', async () => {
+    delete process.env.MAILER_URL;
+    const app = await start();
+    const french = await request(app.getHttpServer()).get('/outbox/api/preview?template=shipped&preview=canadianFrench').expect(200);
+    expect(french.body).toMatchObject({ ok: true, locale: 'fr-CA', view: { subject: 'Votre commande n° 1003 est en route' } });
+    const german = await request(app.getHttpServer()).get('/outbox/api/preview?template=shipped&preview=german').expect(200);
+    expect(german.body).toMatchObject({ ok: true, locale: 'de-DE', view: { subject: 'Order #1001 is on its way' } });
+    expect(german.body.view.text).toContain('2. März 2026');
+    expect(german.body.view.text.replace(/\s+/g, ' ')).toContain('Total 86,50 €');
   });
 
   it('answers 404 for an unknown order and sends nothing', async () => {

@@ -55,6 +55,7 @@ export const PREVIEW_CLIENT = String.raw`(function () {
       var item = el('li', 'template');
       item.setAttribute('data-template', template.name);
       item.appendChild(el('span', 'template-name', template.name));
+      if (template.locales && template.locales.length) item.appendChild(el('span', 'template-locales', 'also in ' + template.locales.join(', ')));
       var previews = el('ul');
       var entries = template.previews.length ? template.previews : [{ name: undefined }];
       entries.forEach(function (preview) {
@@ -276,7 +277,7 @@ export const PREVIEW_CLIENT = String.raw`(function () {
         html: base + '/api/preview/html' + q,
         source: base + '/api/preview/source' + q,
         attachment: function (i) { return base + '/api/preview/attachments/' + i + q; }
-      }, [['Template', route.template], ['Preview', route.preview === undefined ? 'empty context' : route.preview]], answer.renderMs);
+      }, [['Template', route.template], ['Preview', route.preview === undefined ? 'empty context' : route.preview], ['Locale', answer.locale]], answer.renderMs);
     });
   }
 
@@ -290,6 +291,7 @@ export const PREVIEW_CLIENT = String.raw`(function () {
         attachment: function (i) { return base + path + '/attachments/' + i; }
       }, [
         ['Template', answer.template],
+        ['Locale', answer.locale],
         ['Status', answer.status === 'failed' ? 'failed: ' + (answer.error || '') : 'sent'],
         ['Transport', answer.transport],
         ['Rejected', answer.rejected],

@@ -22,6 +22,7 @@ main { flex: 1; overflow: auto; padding: 20px 24px; min-width: 0; }
 .list a:hover { background: var(--bg); }
 .list a.active { background: #e6f4f1; box-shadow: inset 3px 0 var(--accent); }
 .template-name { display: block; padding: 8px 20px 2px; font-weight: 600; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+.template-locales { display: block; padding: 0 20px 2px; color: var(--muted); font-size: 12px; }
 .template > ul { list-style: none; margin: 0; padding: 0; }
 .template > ul a { padding-left: 32px; }
 .preview-default { color: var(--muted); font-style: italic; }

@@ -8,9 +8,12 @@ export interface OrderLine {
 
 export interface Order {
   id: string;
-  customer: { name: string; email: string };
+  /** `locale`: the language and region the customer chose, a BCP 47 tag. */
+  customer: { name: string; email: string; locale: string };
   lines: OrderLine[];
   currency: string;
+  /** When the parcel left, once it has. */
+  shippedAt?: Date;
 }
 
 /** Stands in for the app's database. */
@@ -19,7 +22,7 @@ export class OrdersService {
   private readonly orders = new Map<string, Order>([
     ['1001', {
       id: '1001',
-      customer: { name: 'Ada Lovelace', email: 'ada@example.org' },
+      customer: { name: 'Ada Lovelace', email: 'ada@example.org', locale: 'en-GB' },
       currency: 'EUR',
       lines: [
         { name: 'Brass desk lamp', qty: 1, unitPrice: 64 },
@@ -28,9 +31,19 @@ export class OrdersService {
     }],
     ['1002', {
       id: '1002',
-      customer: { name: 'Grace Hopper', email: 'grace@example.org' },
+      customer: { name: 'Grace Hopper', email: 'grace@example.org', locale: 'en-US' },
       currency: 'EUR',
       lines: [{ name: 'Notebook, dotted', qty: 2, unitPrice: 12.9 }],
+    }],
+    ['1003', {
+      id: '1003',
+      customer: { name: 'Zoé Tremblay', email: 'zoe@example.ca', locale: 'fr-CA' },
+      currency: 'CAD',
+      lines: [
+        { name: 'Lampe de bureau en laiton', qty: 1, unitPrice: 89 },
+        { name: 'Ampoule Edison (E26)', qty: 2, unitPrice: 9.5 },
+      ],
+      shippedAt: new Date('2026-03-02T15:30:00Z'),
     }],
   ]);
 

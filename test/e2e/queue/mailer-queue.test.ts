@@ -1,5 +1,9 @@
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
@@ -340,5 +344,24 @@ describe('MailerQueue end to end (real Redis, real SMTP)', () => {
     await app.close();
     await until(() => created.every((c) => c.status === 'end'), 5_000, 'every client the module opened closed');
     await expect(queue.enqueue({ to: 'a@example.org' })).rejects.toBeInstanceOf(MailerConfigurationError);
+  });
+
+  it('fixes the locale when the mail is enqueued, where the request is, not on the worker', async () => {
+    bed = new QueueTestBed('locale');
+    const sink = await bed.sink();
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-queue-locale-'));
+    bed.defer(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'notice.hbs'), '<p>Your parcel is on its way.</p>');
+    await writeFile(join(dir, 'notice.subject.hbs'), 'Shipped');
+    await writeFile(join(dir, 'notice.fr.subject.hbs'), 'Expédié');
+    await writeFile(join(dir, 'notice.fr.hbs'), '<p>Votre colis est en route.</p>');
+    const request = new AsyncLocalStorage<string>();
+    const app = await bed.app(sink, {}, { templates: { dir }, locale: { resolve: () => request.getStore() } });
+    const { jobId } = await request.run('fr-CA', () => app.get(MailerQueue).enqueue({ to: 'zoe@example.ca', template: 'notice' }));
+    const [mail] = await sink.waitFor(1);
+    expect(mail!.parsed.subject).toBe('Expédié');
+    expect(mail!.parsed.text?.trim()).toBe('Votre colis est en route.');
+    const q = await inspector(bed.prefix);
+    expect((await q.getJob(jobId))!.data.mail).toMatchObject({ template: 'notice', locale: 'fr-CA' });
   });
 });
