@@ -3,14 +3,18 @@ import { promises as fs, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isHardBounce, parseBounce } from '../bounces/index.js';
+import { isHardBounce, parseBounceReport } from '../bounces/index.js';
 import { withLineFeeds } from '../bounces/mime.reader.js';
-import type { BounceResult } from '../bounces/index.js';
+import type { BounceReport, BounceResult } from '../bounces/index.js';
 
 const USAGE = `Usage: nestjs-mailroom bounce <file|dir|->... [--path-prefix P]
 
 Parses bounce, complaint and auto-reply e-mails and prints one JSON line per input file:
   {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
+
+"results" lists delivery failures, delay warnings and complaints only. An automatic reply adds
+"autoreply": true, a challenge-response request "challenge": true (each with "from", the address that
+answered), and recipients a report names as delivered go to "delivered", in the shape of "results".
 
 A directory is walked recursively; "-" reads one message (or an mbox) from standard input. A file in
 mbox format (starting with "From ") is split into its messages, printed as "<file>#<n>" (n from 1).
@@ -66,6 +70,19 @@ export function toRow(r: BounceResult): Record<string, string | boolean> {
     hardbounce: isHardBounce(c.reason, c.replyCode ?? c.status),
     kind: c.kind,
   };
+}
+
+/** What a report says beside its failures, on the same printed line. */
+function addNotices(line: Record<string, unknown>, report: BounceReport): void {
+  if (report.autoReply) {
+    line.autoreply = true;
+    line.from = report.autoReply.recipient;
+  }
+  if (report.challenge) {
+    line.challenge = true;
+    line.from = report.challenge.recipient;
+  }
+  if (report.delivered.length > 0) line.delivered = report.delivered.map(toRow);
 }
 
 /** The name standard input goes by, as an argument and in the output. */
@@ -159,14 +176,15 @@ export async function main(
         const messages = splitMbox(withLineFeeds(data));
         const list = messages ?? [data];
         for (let i = 0; i < list.length; i++) {
-          let rows: Record<string, string | boolean>[] = [];
+          let report: BounceReport | undefined;
           let error: string | undefined;
           try {
-            rows = (await parseBounce(list[i]!)).map(toRow);
+            report = await parseBounceReport(list[i]!);
           } catch (e) {
             error = (e as Error).message;
           }
-          const line: Record<string, unknown> = { file: messages ? `${name}#${i + 1}` : name, results: rows };
+          const line: Record<string, unknown> = { file: messages ? `${name}#${i + 1}` : name, results: report ? report.results.map(toRow) : [] };
+          if (report) addNotices(line, report);
           if (error !== undefined) line.error = error;
           out(`${JSON.stringify(line)}\n`);
         }
