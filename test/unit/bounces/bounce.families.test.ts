@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseBounce, parseBounceReport } from '../../../lib/bounces/index.js';
+import { decideReason, parseBounce, parseBounceReport } from '../../../lib/bounces/index.js';
 
 const fixture = (name: string): Buffer =>
   readFileSync(fileURLToPath(new URL(`../../fixtures/bounces/${name}`, import.meta.url)));
@@ -89,5 +89,31 @@ describe('wording of the reason', () => {
     const raw = 'From: MAILER-DAEMON@mout.receiver.test\nTo: a@sender.test\nSubject: Unzustellbar\n\nIhre Nachricht konnte nicht zugestellt werden an:\n\n  kim@nirgendwo.test\n    Die Domain existiert nicht.\n';
     const report = await parseBounceReport(raw);
     expect(report.results.map((r) => [r.recipient, r.classification.reason, r.classification.bounce])).toEqual([['kim@nirgendwo.test', 'hostunknown', 'hard']]);
+  });
+});
+
+describe('English wordings of an unknown, closed or full mailbox and a missing domain', () => {
+  it.each([
+    // At RCPT with a vague status, the words decide.
+    ['550 No such account', 'RCPT', 'userunknown'],
+    ['550 Addressee unknown, relay=mx.receiver.test', 'RCPT', 'userunknown'],
+    ['550 unknown or illegal alias: kim@receiver.test', 'RCPT', 'userunknown'],
+    ['550 The mailbox kim@receiver.test no longer exists', 'RCPT', 'userunknown'],
+    ['550 This account has been closed', undefined, 'suspend'],
+    ['550 Recipient is inactive', undefined, 'suspend'],
+    // A mailbox size limit is the mailbox's, not the message's.
+    ['552 The user has exceeded their mailbox size limit', undefined, 'mailboxfull'],
+    ['552 Mailbox has reached its capacity', undefined, 'mailboxfull'],
+    ['452 Insufficient storage for this recipient', undefined, 'mailboxfull'],
+    ['550 Name service error for name=receiver.test type=MX: Host not found', undefined, 'hostunknown'],
+    ['550 The domain name does not exist', undefined, 'hostunknown'],
+    ['550 Sorry, only subscribers may post. (#5.7.2)', undefined, 'rejected'],
+  ])('"%s" (%s) → %s', (text, command, reason) => {
+    const code = Number(text.slice(0, 3));
+    expect(decideReason({ replyCode: code, status: `${text[0]}.0.0`, text, command })).toBe(reason);
+  });
+
+  it('still reads a temporary name server failure as a network error', () => {
+    expect(decideReason({ replyCode: 450, status: '4.0.0', text: 'Name service error for name=receiver.test type=MX: Host not found, try again' })).toBe('networkerror');
   });
 });
