@@ -235,6 +235,8 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
   ].join('|')],
   ['userunknown', [
     // Providers' own templates: German, French, Spanish, Italian, Portuguese, Dutch, Japanese, Chinese, Russian.
+    'empfängername wurde nicht erkannt', 'nom du destinataire n\'(?:est pas|a pas été) reconnu', 'nombre del destinatario no (?:se )?(?:reconoce|ha sido reconocido)',
+    'nome del destinatario non [èe] (?:stato )?riconosciuto', 'nome do destinat[áa]rio n[ãa]o (?:foi )?reconhecido', 'naam van de ontvanger (?:is|werd) niet herkend',
     '(?:empfänger|empfaenger|adresse|postfach|benutzer|e-mail-adresse).{0,40}(?:existiert nicht|nicht gefunden|unbekannt|ung[üu]ltig)', 'unbekannte?r? (?:empfänger|benutzer)', 'kein (?:postfach|benutzer)',
     '(?:adresse|destinataire|utilisateur|bo[iî]te|compte).{0,40}n\'existe (?:pas|plus)', 'adresse (?:[ée]lectronique |e-mail |mail )?(?:inconnue|invalide|inexistante)', '(?:destinataire|utilisateur) inexistant',
     '(?:usuario|destinatario|direcci[oó]n|cuenta|buz[oó]n).{0,40}(?:no existe|desconocid|inexistente|no encontrad)',

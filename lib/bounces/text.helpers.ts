@@ -201,7 +201,7 @@ const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver messag
  * The same verdict in the languages of providers' own templates (a remote SMTP reply is all but never
  * localized): unless the words are about a domain.
  */
-const LOCAL_UNKNOWN_LOCALIZED = /existiert nicht|n'existe (?:pas|plus)|no existe|non esiste|n[ãa]o existe|bestaat niet|inesistente|inexistente|unbekannte?r? (?:empfänger|benutzer)|utente sconosciuto|usu[aá]rio desconhecido|onbekende (?:gebruiker|ontvanger)|存在しません|見つかりません|不存在|не существует|не найден/im;
+const LOCAL_UNKNOWN_LOCALIZED = /empfängername wurde nicht erkannt|nom du destinataire n'(?:est pas|a pas été) reconnu|nombre del destinatario no (?:se )?(?:reconoce|ha sido reconocido)|nome del destinatario non [èe] (?:stato )?riconosciuto|nome do destinat[áa]rio n[ãa]o (?:foi )?reconhecido|naam van de ontvanger (?:is|werd) niet herkend|existiert nicht|n'existe (?:pas|plus)|no existe|non esiste|n[ãa]o existe|bestaat niet|inesistente|inexistente|unbekannte?r? (?:empfänger|benutzer)|utente sconosciuto|usu[aá]rio desconhecido|onbekende (?:gebruiker|ontvanger)|存在しません|見つかりません|不存在|не существует|не найден/im;
 
 const ABOUT_DOMAIN = /domain|domaine|dominio|domein|dom[äa]ne|ドメイン|域名|домен/i;
 

@@ -49,7 +49,16 @@ const AUTO_PRECEDENCE = /^\s*(?:auto[_-]?reply|junk|bulk|list)\b/i;
  * Words of a report that something was not delivered. An automatic reply that says them is read as
  * the failure it describes, not as an absence note.
  */
-const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:been )?delivered|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:been )?delivered|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+
+/** What a report of a successful delivery says (Sendmail's return receipt, Exchange's "Delivered:"). */
+const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
+
+/** Does the mail only report deliveries (no failure)? */
+export function isSuccessNotice(mail: ParsedMail): boolean {
+  const text = cutOriginal(mail.text).slice(0, 4000);
+  return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !/\b(?:fail|error|rejected|undeliver|not reach)/i.test(text);
+}
 
 /** Is the mail an automatic answer by its headers (RFC 3834 and the older fields of vacation programs)? */
 function autoReplyHeader(mail: ParsedMail): boolean {
@@ -84,6 +93,7 @@ const CHALLENGE_WORDS = new RegExp([
   String.raw`(?:add|put) (?:you|yourself|me|your address) (?:to|on) (?:my|the|his|her) (?:white|guest|approved|allowed|safe)`,
   String.raw`(?:held|pending|waiting|quarantined) (?:until|for|pending|awaiting) (?:you )?(?:verification|confirmation|you confirm|your confirmation)`,
   String.raw`(?:only|now) (?:accept|allow|receive)s? (?:e-?mail|mail|messages|delivery) (?:only )?from (?:senders|people|addresses) (?:i|that i|who)`,
+  String.raw`confirm (?:that )?you are (?:a )?(?:real )?(?:person|human)`, String.raw`(?:complete|finish) the verification`,
   String.raw`challenge[- ]response`, String.raw`confirmez (?:votre|que vous)`, String.raw`liste blanche`, String.raw`(?:n'êtes|n'etes) pas un robot`,
   String.raw`best[äa]tigen sie (?:ihre|dass)`, String.raw`kein (?:roboter|spammer)`, String.raw`confirme (?:su|que)`, String.raw`lista blanca`,
 ].join('|'), 'i');
@@ -91,13 +101,18 @@ const CHALLENGE_WORDS = new RegExp([
 /** Signs of one of those services in the headers or the sender's address. */
 const CHALLENGE_SENDER = /spamarrest|boxbe|mailinblack|choicemail|tmda|bluebottle|mailprotector|sendio|spamcease|qurb|earthlink.*spamblocker|challenge/i;
 
+/** The services by name, as their requests mention them. */
+const CHALLENGE_SERVICE = /spam ?arrest|boxbe|mail ?in ?black|choice ?mail|\btmda\b|bluebottle|sendio|spamcease|permit ?mail|mailprotector/i;
+
 /** Does the mail ask its recipient (the original sender) to confirm a message before it is delivered? */
 export function isChallenge(mail: ParsedMail): boolean {
   const h = mail.headers;
   const text = cutOriginal(mail.text).slice(0, 6000);
   if (!CHALLENGE_WORDS.test(text) && !CHALLENGE_WORDS.test(mail.subject)) return false;
   if (h.has('x-delivery-agent') && /tmda/i.test(h.get('x-delivery-agent') ?? '')) return true;
+  // The service names itself in the sender, the headers or the request's own words.
   if (CHALLENGE_SENDER.test(mail.fromRaw) || CHALLENGE_SENDER.test(h.get('x-mailer') ?? '') || CHALLENGE_SENDER.test(h.get('message-id') ?? '')) return true;
+  if (CHALLENGE_SERVICE.test(mail.subject) || CHALLENGE_SERVICE.test(text)) return true;
   // Without a service's name, the mail must be an automatic one that does not read as a failure report.
   const automatic = (h.get('auto-submitted') ?? 'no').toLowerCase() !== 'no' || AUTO_PRECEDENCE.test(h.get('precedence') ?? '') || autoReplyHeader(mail);
   return automatic && !FAILURE_WORDS.test(text);

@@ -21,6 +21,8 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     ['groupwise-user-not-found.eml', [['r.bauer@receiver.test', 'userunknown', '5.0.0', 'hard', 'bounced']]],
     // Exchange 2000 quotes the recipient in single quotes and ends with its own status.
     ['exchange2000-some-or-all.eml', [['n.weber@corp.receiver.test', 'mailboxfull', '5.2.2', 'soft', 'bounced']]],
+    // The same report from a German Exchange 2003: localized sentences, "am <date>" after the address.
+    ['exchange2003-de-nicht-erreicht.eml', [['k.hofmann@firma.receiver.test', 'userunknown', '5.1.1', 'hard', 'bounced']]],
     // vpopmail under qmail-send: an over-quota line without a status, then "no mailbox here by that name".
     ['vpopmail-over-quota.eml', [
       ['sam@receiver.test', 'mailboxfull', '5.0.0', 'soft', 'bounced'],

@@ -101,6 +101,8 @@ describe('parseBounce', () => {
     ['challenge-tmda.eml', 'pat@receiver.test'],
     // A screening service answering from its own address, asking the sender to prove it is a person.
     ['challenge-guest-list.eml', 'alex@receiver.test'],
+    // No automatic-reply header at all: the request's words and the service naming itself.
+    ['challenge-approved-senders.eml', 'sam@receiver.test'],
   ])('reports the challenge-response request %s as a challenge, not a bounce', async (file, recipient) => {
     const report = await parseBounceReport(fixture(file));
     expect(report.results).toEqual([]);
@@ -116,6 +118,18 @@ describe('parseBounce', () => {
       ['lee@receiver.test', 'delivered', 'delivered', 'none'],
       ['ops@receiver.test', 'delivered', 'delivered', 'none'],
     ]);
+  });
+
+  it('reads a return receipt in plain text as a delivery, not a failure', async () => {
+    const report = await parseBounceReport(fixture('sendmail-return-receipt.eml'));
+    expect(report.results).toEqual([]);
+    expect(report.delivered.map((r) => [r.recipient, r.classification.status, r.classification.kind])).toEqual([['jo@receiver.test', '2.0.0', 'delivered']]);
+  });
+
+  it('gives no failure for an Exchange "Delivered:" notice that names the recipient by display name only', async () => {
+    const report = await parseBounceReport(fixture('exchange-delivered-text.eml'));
+    expect(report.results).toEqual([]);
+    expect(report.autoReply).toBeUndefined();
   });
 
   it('still reads an automatic answer that says the mailbox is gone as a failure', async () => {
