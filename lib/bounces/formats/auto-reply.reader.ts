@@ -54,10 +54,13 @@ export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery
 /** What a report of a successful delivery says (Sendmail's return receipt, Exchange's "Delivered:"). */
 const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
 
+/** Failure and negation in the report's own sentences, in the languages of SUCCESS_WORDS. */
+const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach)|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
+
 /** Does the mail only report deliveries (no failure)? */
 export function isSuccessNotice(mail: ParsedMail): boolean {
   const text = cutOriginal(mail.text).slice(0, 4000);
-  return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !/\b(?:fail|error|rejected|undeliver|not reach)/i.test(text);
+  return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !NOT_DELIVERED.test(text);
 }
 
 /** Is the mail an automatic answer by its headers (RFC 3834 and the older fields of vacation programs)? */
