@@ -56,6 +56,7 @@ const ORIGINAL_MARKERS = [
   /^content-type: (?:message\/rfc822|text\/rfc822-headers)/im,
   /^[ \t|]*-{3,}[ \t]*(?:message text follows|original mail as follows)|^original mail as follows:/im,
   /^[ \t]*possibly truncated original message follows/im,
+  /^[ \t]*(?:the |your )?original message (?:was|is|reads)(?: as follows)?:?[ \t]*$|^[ \t]*here is (?:a copy of )?(?:the|your) (?:original )?message\b|^[ \t]*(?:the )?(?:text|headers?) of (?:your|the) (?:original )?message (?:follows|is below|are below)/im,
   // The same separators in the languages of webmail providers' templates.
   /^[ \t]*[-=]{2,}[ \t]*(?:die ursprüngliche nachricht|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|oorspronkelijke bericht|元のメッセージ|原始邮件|原邮件|исходное сообщение)/im,
 ];
