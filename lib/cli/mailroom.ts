@@ -3,7 +3,7 @@ import { promises as fs, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isHardBounce, parseBounce } from '../bounces/index.js';
+import { parseBounce } from '../bounces/index.js';
 import { withLineFeeds } from '../bounces/mime.reader.js';
 import type { BounceResult } from '../bounces/index.js';
 
@@ -63,7 +63,7 @@ export function toRow(r: BounceResult): Record<string, string | boolean> {
     status: c.status ?? '',
     replycode: c.replyCode === undefined ? '' : String(c.replyCode),
     reason: c.reason,
-    hardbounce: isHardBounce(c.reason, c.replyCode ?? c.status),
+    hardbounce: c.bounce === 'hard',
     kind: c.kind,
   };
 }
