@@ -59,7 +59,7 @@ const WARNING_SUBJECT = /^(?:warning|delayed mail|delivery delayed|delay(?:ed)? 
  * says the software "will give up" one day: the future tense is no verdict.
  */
 const FINAL_WORDS = new RegExp([
-  'not going to try again', 'gave up', 'giving up', 'failed permanently', 'permanent(?:ly)? (?:fatal )?(?:error|failure)',
+  'not going to try again', 'gave up', 'given up', 'giving up', 'failed permanently', 'permanent(?:ly)? (?:fatal )?(?:error|failure)',
   'retry timeout exceeded', 'deleted from (?:the )?queue', 'in the queue too long', 'cannot send message for \\d',
   'delivery has failed to', 'could not be delivered to one or more', 'message expired',
   'action: failed',
