@@ -8,7 +8,9 @@
 # Needs root (packages, users, the MTAs' own queues) and a machine where that is fine: it installs
 # Postfix as the system MTA and unpacks Exim and OpenSMTPD beside it (Debian allows one
 # mail-transport-agent package at a time, so the other two run from their unpacked files with their
-# own configuration). Takes about ten minutes, most of it waiting for the queue lifetimes to run out.
+# own configuration). The MTAs are installed one after the other, then run side by side, each with
+# its own peers on its own ports. Takes about seven minutes, most of it waiting for the queue
+# lifetimes to run out.
 #   WORK      scratch folder (default /tmp/mailroom-mta)
 #   OUT       where the reports go, one folder per MTA (default $WORK/out)
 #   LIFETIME  queue lifetime in minutes (default 4); delay warnings come after 1 minute
@@ -24,10 +26,12 @@ mtas=("$@")
 [ ${#mtas[@]} -eq 0 ] && mtas=(postfix exim opensmtpd)
 mkdir -p "$WORK" "$OUT"
 
-NEXT_HOP=2626   # peers.mjs: answers by local part
-SILENT=2627     # peers.mjs: accepts TCP, never greets
-REFUSED=2599    # nothing listens here
-COLLECT=2525    # peers.mjs: the sender's mailbox
+ports() { # $1: the base port of one MTA's peers
+  COLLECT=$1               # peers.mjs: the sender's mailbox
+  NEXT_HOP=$(( $1 + 1 ))   # peers.mjs: answers by local part
+  SILENT=$(( $1 + 2 ))     # peers.mjs: accepts TCP, never greets
+  REFUSED=$(( $1 + 3 ))    # nothing listens here
+}
 
 # The recipients, one message each, and what the next hop does with them.
 RECIPIENTS=(
@@ -42,15 +46,15 @@ RECIPIENTS=(
 )
 
 peers_pid=""
-cleanup() {
+cleanup() { # $1: the MTA whose peers and daemon to stop
   [ -n "$peers_pid" ] && kill "$peers_pid" 2>/dev/null || true
-  for f in "$WORK"/*.stop; do [ -f "$f" ] && bash "$f" || true; done
+  [ -f "$WORK/$1.stop" ] && bash "$WORK/$1.stop" 2>/dev/null || true
+  rm -f "$WORK/$1.stop"
 }
-trap cleanup EXIT
 
 start_peers() { # $1: output folder
   OUT_DIR="$1" NEXT_HOP_PORT=$NEXT_HOP SILENT_PORT=$SILENT COLLECT_PORT=$COLLECT \
-    node "$here/peers.mjs" >> "$WORK/peers.log" 2>&1 &
+    node "$here/peers.mjs" >> "$1/../peers-$(basename "$1").log" 2>&1 &
   peers_pid=$!
   sleep 1
 }
@@ -67,9 +71,12 @@ wait_until() { # $1 seconds, $2 command run every 15 s meanwhile (a queue run)
 }
 
 # ---------------------------------------------------------------------------------------------- Postfix
-run_postfix() {
-  local out="$OUT/postfix"; mkdir -p "$out"
+install_postfix() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix >/dev/null
+}
+run_postfix() {
+  ports 2525
+  local out="$OUT/postfix"; mkdir -p "$out"
   postfix stop >/dev/null 2>&1 || true
   local d="$WORK/postfix"; mkdir -p "$d/vmail"
   cp /etc/postfix/main.cf "$d/main.cf.orig" 2>/dev/null || true
@@ -99,9 +106,6 @@ run_postfix() {
   # Warnings after a minute, reports at the end of the queue lifetime (and a little longer).
   wait_until $(( LIFETIME * 60 + 90 )) "postqueue -f"
   postqueue -p | tail -1 || true
-  stop_peers
-  postfix stop
-  rm -f "$WORK/postfix.stop"
 }
 
 # ------------------------------------------------------------------------------------------------- Exim
@@ -112,12 +116,14 @@ debfile() { # $1 package: its unpacked files in $WORK/pkg
   (cd "$WORK/deb" && ls "$1"_*.deb >/dev/null 2>&1 || apt-get download "$1" >/dev/null)
   dpkg -x "$(ls "$WORK/deb/$1"_*.deb | head -1)" "$WORK/pkg"
 }
-run_exim() {
-  local out="$OUT/exim"; mkdir -p "$out"
-  apt-get update -qq >/dev/null 2>&1 || true
+install_exim() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libidn12 libgnutls-dane0 libnsl2 libdb5.3 libpcre2-8-0 >/dev/null
   debfile exim4-base; debfile exim4-daemon-light
   id Debian-exim >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin Debian-exim
+}
+run_exim() {
+  ports 2535
+  local out="$OUT/exim"; mkdir -p "$out"
   local d="$WORK/exim"; mkdir -p "$d/spool" "$d/log" "$d/mail"
   chown -R Debian-exim:Debian-exim "$d/spool" "$d/log" "$d/mail"
   # The over-quota mailbox already holds more than its quota.
@@ -200,9 +206,61 @@ CONF
   "${exim[@]}" -qff >/dev/null 2>&1 || true
   wait_until $(( LIFETIME * 60 + 60 )) "${exim[*]} -qff"
   "${exim[@]}" -bpc || true
-  stop_peers
 }
 
-for m in "${mtas[@]}"; do "run_$m"; done
+# -------------------------------------------------------------------------------------------- OpenSMTPD
+# Unpacked from the opensmtpd package and run in the foreground with its own configuration. It has
+# no mailbox quota of its own, so over-quota comes only from the next hop (552 5.2.2, 452 4.2.2).
+install_opensmtpd() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libevent-2.1-7 libssl3 >/dev/null
+  debfile opensmtpd
+  for u in opensmtpd opensmtpq; do
+    id "$u" >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin "$u"
+  done
+  mkdir -p /var/lib/opensmtpd/empty /var/spool/smtpd && chmod 711 /var/spool/smtpd
+}
+run_opensmtpd() {
+  ports 2545
+  local out="$OUT/opensmtpd"; mkdir -p "$out"
+  local d="$WORK/opensmtpd"; mkdir -p "$d"
+  local conf="$d/smtpd.conf"
+  cat > "$conf" <<CONF
+smtp max-message-size 200000
+queue ttl ${LIFETIME}m
+bounce warn-interval 1m
+listen on 127.0.0.1 port 2588 hostname mta-opensmtpd.test
+action "next_hop" relay host smtp://127.0.0.1:$NEXT_HOP
+action "refused" relay host smtp://127.0.0.1:$REFUSED
+action "silent" relay host smtp://127.0.0.1:$SILENT
+action "sender" relay host smtp://127.0.0.1:$COLLECT
+match from any for domain "sink.test" action "next_hop"
+match from any for domain "refused.test" action "refused"
+match from any for domain "silent.test" action "silent"
+match from any for domain "sender.test" action "sender"
+match from any for domain "mta-opensmtpd.test" action "sender"
+CONF
+  chmod 644 "$conf"
+  "$WORK/pkg/usr/sbin/smtpd" -f "$conf" -d > "$d/smtpd.log" 2>&1 &
+  local pid=$!
+  echo "kill $pid" > "$WORK/opensmtpd.stop"
+  sleep 2
+  start_peers "$out"
+  for r in "${RECIPIENTS[@]}"; do
+    [ "${r#*@}" = quota.test ] && continue
+    message "$r" OpenSMTPD | python3 -c '
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", 2588)
+s.sendmail("sender@sender.test", [sys.argv[1]], sys.stdin.read())
+s.quit()' "$r"
+  done
+  wait_until $(( LIFETIME * 60 + 90 )) "$WORK/pkg/usr/sbin/smtpctl schedule all"
+}
+
+apt-get update -qq >/dev/null
+for m in "${mtas[@]}"; do "install_$m"; done
+for m in "${mtas[@]}"; do
+  ( trap 'cleanup '"$m" EXIT; "run_$m" ) > "$WORK/$m.log" 2>&1 &
+done
+wait
 echo "reports in $OUT:"
 find "$OUT" -name '*.eml' | sort
