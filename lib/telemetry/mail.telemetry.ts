@@ -170,6 +170,67 @@ export class MailTelemetry {
     return new SendTelemetry(this, route, span, span ? api.trace.setSpan(parent, span) : parent);
   }
 
+  private metricBase(route: TransportIdentity, provider: string | undefined): Attributes {
+    return { [ATTR.transport]: this.metricTransport(route.name), [ATTR.provider]: provider ?? route.kind };
+  }
+
+  private countRejected(route: TransportIdentity, rejected: readonly RejectedRecipient[], provider: string | undefined): void {
+    const counter = this.instruments?.rejected;
+    if (!counter) return;
+    for (const r of rejected) counter.add(1, classificationAttributes(r.classification, this.metricBase(route, provider)));
+  }
+
+  /**
+   * Metrics of a send that ended with a result: `held` recipients (the first of `rejected`) were
+   * suppressed before it left; `ms` since it began.
+   */
+  countSent(route: TransportIdentity, result: SendResult, held: number, ms: number): void {
+    const instruments = this.instruments;
+    if (!instruments) return;
+    const provider = result.attempts.at(-1)?.kind;
+    const base = this.metricBase(route, provider);
+    if (result.attempts.length) instruments.sent.add(1, base);
+    this.countRejected(route, result.rejected.slice(held), provider);
+    instruments.sendDuration.record(seconds(ms), { ...base, [ATTR.outcome]: result.attempts.length ? 'sent' : 'suppressed' });
+  }
+
+  /** Metrics of a send that failed `ms` after it began; a cancelled send is not a failure. */
+  countFailed(route: TransportIdentity, error: unknown, ms: number): void {
+    const instruments = this.instruments;
+    if (!instruments || error instanceof MailCancelledError) return;
+    const provider = error instanceof TransportError ? (error.attempts?.at(-1)?.kind ?? error.provider) : undefined;
+    const base = this.metricBase(route, provider);
+    instruments.failed.add(1, classificationAttributes(classificationOf(error), { ...base, [ATTR.errorType]: errorType(error) }));
+    if (error instanceof TransportError && error.rejected) this.countRejected(route, error.rejected, provider);
+    instruments.sendDuration.record(seconds(ms), { ...base, [ATTR.outcome]: 'failed' });
+  }
+
+  /** Recipients the suppression list held back from a send through `route`. */
+  countSuppressed(route: TransportIdentity, count: number): void {
+    if (count) this.instruments?.suppressed.add(count, { [ATTR.transport]: this.metricTransport(route.name) });
+  }
+
+  /**
+   * Runs `run` inside a span named `name` (child of the active one) when tracing records; the
+   * span ends with `run`, marked failed when it throws.
+   */
+  async span<T>(name: string, attributes: Attributes, run: (span: Span | undefined) => Promise<T>): Promise<T> {
+    const api = this.api;
+    if (!api || !this.tracer) return run(undefined);
+    const parent = api.context.active();
+    const started = this.tracer.startSpan(name, { kind: api.SpanKind.INTERNAL, attributes }, parent);
+    if (!started.isRecording()) return run(undefined);
+    try {
+      return await api.context.with(api.trace.setSpan(parent, started), () => run(started));
+    } catch (error) {
+      started.setAttributes(failureAttributes(error));
+      started.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      throw error;
+    } finally {
+      started.end();
+    }
+  }
+
   /** The fields of the log line of a failed send. */
   failureLog(transport: string, error: Error, mail?: OutgoingMail): FailureLogRecord {
     const record: FailureLogRecord = { event: 'mail.failed', transport, error: (error as { code?: string }).code ?? error.name };
@@ -262,7 +323,7 @@ export class MailTelemetry {
       } catch {
         return; // Redis away: no sample rather than a wrong one.
       }
-      for (const state of ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'paused']) {
+      for (const state of ['waiting', 'active', 'delayed', 'failed', 'prioritized']) {
         if (typeof found[state] === 'number') result.observe(found[state], { [ATTR.queueName]: queue, [ATTR.queueState]: state });
       }
     };
@@ -487,7 +548,7 @@ export class SendTelemetry {
   suppressed(held: readonly RejectedRecipient[]): void {
     if (!held.length) return;
     this.held += held.length;
-    this.telemetry.instruments?.suppressed.add(held.length, { [ATTR.transport]: this.telemetry.metricTransport(this.route.name) });
+    this.telemetry.countSuppressed(this.route, held.length);
   }
 
   /** @internal */
@@ -523,31 +584,12 @@ export class SendTelemetry {
     this.telemetry.instruments?.rateLimitWait.record(seconds(ms), { [ATTR.transport]: this.telemetry.metricTransport(this.route.name) });
   }
 
-  private metricBase(provider: string | undefined): Attributes {
-    return { [ATTR.transport]: this.telemetry.metricTransport(this.route.name), [ATTR.provider]: provider ?? this.route.kind };
-  }
-
-  private countRejected(rejected: readonly RejectedRecipient[], provider: string | undefined): void {
-    const counter = this.telemetry.instruments?.rejected;
-    if (!counter) return;
-    for (const r of rejected) {
-      counter.add(1, classificationAttributes(r.classification, this.metricBase(provider)));
-    }
-  }
-
   /** The send delivered (or every recipient was suppressed); ends the span. */
   sent(result: SendResult): void {
     if (this.ended) return;
     this.ended = true;
-    const provider = result.attempts.at(-1)?.kind;
     const refused = result.rejected.length - this.held;
-    const instruments = this.telemetry.instruments;
-    if (instruments) {
-      const base = this.metricBase(provider);
-      if (result.attempts.length) instruments.sent.add(1, base);
-      this.countRejected(result.rejected.slice(this.held), provider);
-      instruments.sendDuration.record(seconds(performance.now() - this.began), { ...base, [ATTR.outcome]: result.attempts.length ? 'sent' : 'suppressed' });
-    }
+    this.telemetry.countSent(this.route, result, this.held, performance.now() - this.began);
     const span = this.root;
     if (!span) return;
     span.setAttribute(ATTR.outcome, result.attempts.length ? 'sent' : 'suppressed');
@@ -566,15 +608,7 @@ export class SendTelemetry {
     this.ended = true;
     const api = this.telemetry.api!;
     const cancelled = error instanceof MailCancelledError;
-    const instruments = this.telemetry.instruments;
-    const provider = error instanceof TransportError ? (error.attempts?.at(-1)?.kind ?? error.provider) : undefined;
-    if (instruments && !cancelled) {
-      const base = this.metricBase(provider);
-      const attributes = classificationAttributes(classificationOf(error), { ...base, [ATTR.errorType]: errorType(error) });
-      instruments.failed.add(1, attributes);
-      if (error instanceof TransportError && error.rejected) this.countRejected(error.rejected, provider);
-      instruments.sendDuration.record(seconds(performance.now() - this.began), { ...base, [ATTR.outcome]: 'failed' });
-    }
+    this.telemetry.countFailed(this.route, error, performance.now() - this.began);
     const span = this.root;
     if (!span) return;
     if (cancelled) {
