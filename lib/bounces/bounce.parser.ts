@@ -6,7 +6,8 @@ import { autoReplyReader, isChallenge, isPlainAutoReply, isSuccessNotice } from 
 import { feedbackReader } from './formats/feedback.reader.js';
 import { readAddressBlocks, excludedAddresses } from './formats/text-block.reader.js';
 import { parseMime } from './mime.reader.js';
-import { buildClassification, decideReason } from './reason.classifier.js';
+import { buildClassification, decideReason, normalizeDiagnostic } from './reason.classifier.js';
+import { CONNECT_FAILED, RAN_OUT_OF_TIME, outcomeOfAction, outcomeOfWording, type ReportOutcome } from './report-outcome.rules.js';
 import { ADDRESS_RE, cleanAddress, commandIn, cutOriginal, fieldIn, isLocalUnknown, replyIn, squash, statusIn } from './text.helpers.js';
 
 /**
@@ -249,8 +250,18 @@ function domainOf(address: string): string | undefined {
   return at > 0 && at < address.length - 1 ? address.slice(at + 1).toLowerCase() : undefined;
 }
 
-/** Status, reply code and reason of one finding, as a BounceResult. */
-export function resultOf(f: Finding, messageId?: string): BounceResult {
+/**
+ * Status, reply code and reason of one finding, as a BounceResult. `reportOutcome` is what the report's
+ * wording says for recipients whose own Action field says nothing.
+ *
+ * Whether delivery ended is the report's verdict, not the status's first digit: `Action: failed` (or a
+ * notice that says it gave up) is `bounced` and not retryable, even with the last temporary status
+ * Postfix keeps (`4.4.1`); `Action: delayed` (or a delay warning's wording) is `deferred`, with a 4.x.x
+ * status, never a hard bounce and nothing for the sender to do (the reporting MTA is still trying).
+ */
+export function resultOf(f: Finding, messageId?: string, reportOutcome?: ReportOutcome): BounceResult {
+  const outcome = f.kind === 'complained' ? undefined : (outcomeOfAction(f.action) ?? reportOutcome);
+  const warning = outcome === 'warning';
   const diag = f.diagnostic ? unwrapContinuations(squash(f.diagnostic)) : undefined;
   let replyCode = f.replyCode;
   if (replyCode === undefined && diag) {
@@ -265,23 +276,51 @@ export function resultOf(f: Finding, messageId?: string): BounceResult {
     const said = paired !== undefined && (cls === undefined || paired[0] === cls || replyCode !== undefined) ? paired : statusIn(diag, cls, status);
     status = preferStatus(status, said, replyCode);
   }
+  if (warning && status !== undefined && status[0] === '5') {
+    // A warning that quotes a permanent code: the attempt it quotes did not end delivery, the MTA is
+    // still trying, so the condition is reported as the temporary one it has turned out to be.
+    status = `4${status.slice(1)}`;
+  }
   if (replyCode !== undefined && status !== undefined && String(replyCode)[0] !== status[0]) {
     // The status is the MTA's final verdict; a reply code of another class is an earlier attempt, but
     // the remote reply behind the verdict may be quoted further on.
     replyCode = diag ? replyIn(diag, status[0]).code : undefined;
   }
+  if (warning && replyCode !== undefined && replyCode >= 500) replyCode = undefined;
   const command = f.command ?? (diag ? commandIn(diag) : undefined);
   const hint = f.hint ?? (diag && (status === undefined || status.endsWith('.0')) && isLocalUnknown(f.diagnostic ?? '') ? 'userunknown' : undefined);
-  const reason = decideReason({
-    status, replyCode, text: diag, command, action: f.action, hint, diagnosticType: f.diagnosticType, remoteMta: f.remoteMta,
+  const action = f.action ?? (warning ? 'delayed' : outcome === 'final' ? 'failed' : undefined);
+  let reason = decideReason({
+    status, replyCode, text: diag, command, action, hint, diagnosticType: f.diagnosticType, remoteMta: f.remoteMta,
     domain: domainOf(f.recipient),
   });
+  // A message given up on because the next hop never took a connection (refused, timed out) expired:
+  // the MTA tried for its whole queue lifetime. While it is still trying, the same words are a network error.
+  if (outcome === 'final' && reason === 'networkerror' && diag) {
+    const t = normalizeDiagnostic(diag);
+    // A 5xx that says "connection refused" is the remote's own refusal, unless it wraps the expiry.
+    if (CONNECT_FAILED.test(t) && (replyCode === undefined || replyCode < 500 || RAN_OUT_OF_TIME.test(t))) reason = 'expired';
+  }
   if (status === undefined && f.kind !== 'complained' && reason !== 'vacation') {
     if (replyCode !== undefined && replyCode >= 400) status = `${String(replyCode)[0]}.0.0`;
     else if (reason === 'delivered') status = '2.0.0';
-    else status = f.action === 'delayed' ? '4.0.0' : '5.0.0';
+    else status = warning ? '4.0.0' : '5.0.0';
   }
-  const classification = buildClassification(reason, replyCode, status, diag, f.recipient, f.kind);
+  let kind = f.kind;
+  if (kind === undefined && reason !== 'delivered' && reason !== 'vacation' && reason !== 'feedback') {
+    if (warning) kind = 'deferred';
+    else if (outcome === 'final') kind = 'bounced';
+  }
+  const classification = buildClassification(reason, replyCode, status, diag, f.recipient, kind);
+  if (warning && classification.kind === 'deferred') {
+    // Nothing has bounced yet: not a hard bounce, and sending again would only make a second copy.
+    if (classification.bounce === 'hard') classification.bounce = 'soft';
+    classification.action = 'none';
+  } else if (classification.kind === 'bounced' && classification.action === 'suppress' && status?.[0] === '4') {
+    // A hard reason on a temporary status (`450 4.1.1` until the queue lifetime ran out) is reported as
+    // hard, but the suppression policy does not list an address on a temporary answer.
+    classification.action = 'none';
+  }
   const out: BounceResult = { recipient: f.recipient, classification };
   if (messageId) out.originalMessageId = messageId;
   if (f.reportingMta) out.reportingMta = f.reportingMta;
@@ -316,6 +355,8 @@ export function readBounceReport(mail: ParsedMail): BounceReport {
   if (findings.length === 0) return report;
   const id = originalMessageId(mail);
   const seen = new Set<string>();
+  // The wording is read once, and only when some recipient has no Action of its own.
+  let wording: ReportOutcome | undefined | null = null;
   for (const f of findings) {
     const key = f.recipient;
     if (key !== '' && seen.has(key)) continue;
@@ -324,7 +365,10 @@ export function readBounceReport(mail: ParsedMail): BounceReport {
       report.challenge = noticeOf(f, mail);
       continue;
     }
-    const r = resultOf(f, id);
+    if (wording === null && outcomeOfAction(f.action) === undefined && f.kind !== 'complained') {
+      wording = outcomeOfWording(mail.subject, cutOriginal(mail.text));
+    }
+    const r = resultOf(f, id, wording ?? undefined);
     const reason = r.classification.reason;
     if (reason === 'vacation') report.autoReply = noticeOf(f, mail);
     else if (reason === 'delivered') report.delivered.push(r);

@@ -333,7 +333,7 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
   ['blocked', [
     'blocked using', 'my name was rejected', 'blocked - see', 'blocked by (?!the recipient)', 'blacklisted by', '\\bblack ?list', 'blocklist', 'block list', 'spamcop',
     'spamhaus', 'barracudacentral', 'abuseat', 'dnsbl', '\\brbl\\b', 'bad sender ip', 'banned sending ip', 'client host rejected',
-    'helo command rejected', 'confirm this mail server', 'connection (?:dropped|refused|reset|was dropped|not accepted)', 'go away',
+    'helo command rejected', 'confirm this mail server', 'connection (?:dropped|was dropped|not accepted)', 'go away',
     'dynamic ip', 'dynamic/zombied', 'host network not allowed', 'invalid ip for sending', 'not allowed to send mail from',
     'no access from mail server', 'not currently accepting mail from your ip', 'use the smtp server of your isp', 'refused - see',
     'open proxy', 'sender ip address rejected', 'forbidden by your ip', 'service not available, closing transmission channel',
@@ -349,14 +349,18 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'does not accept mail', 'no smtp service', 'no mx found', 'couldn\'t find a mail exchanger', 'nullmx', 'null mx', 'mail receiving disabled', 'name server: \\.: host not found', 'no mx record found',
     'no route for current request', 'smtp protocol returned a permanent error', 'not accepting (?:any )?(?:mail|messages)',
   ].join('|')],
+  // A connection to the next hop that was refused, timed out, reset or lost is the network failing, not
+  // the sender blocked (a block comes as an SMTP reply that says so); a report that gave the message up
+  // after it calls it expired (see the parser).
   ['networkerror', [
     'could not connect and send', 'network error', 'dns error', 'wasn\'t able to establish an smtp connection', 'dns records for the destination', 'hop count exceeded', 'host is unreachable', 'host name lookup failure',
     'host not found, try again', 'forwarding loop', 'name server reply', 'message looping', 'routing loop', 'no route to host',
     'too many hops', 'unable to resolve route', 'unrouteable mail domain', 'network (?:is )?unreachable', 'connection refused',
+    'connection reset', 'connection timed out', 'timed out while connecting', 'operation timed out',
     'lost connection', 'dns (?:lookup|resolution|query) (?:failed|error)', 'temporary dns', 'name service error',
   ].join('|')],
   ['expired', [
-    'connection timed out', 'could not find a gateway', 'did not accept our requests to connect', 'delivery failed \\d+ attempts', 'envelope expired', 'host not reachable', 'delivery attempts will continue', 'delivery (?:time )?expired', 'expired after',
+    'could not find a gateway', 'did not accept our requests to connect', 'delivery failed \\d+ attempts', 'envelope expired', 'host not reachable', 'delivery attempts will continue', 'delivery (?:time )?expired', 'expired after',
     'failed to deliver to domain ', 'giving up', 'failing for a long time', 'has been delayed', 'not been collected after', 'message expired',
     'message timed out', 'retry time not reached', 'server did not respond', 'in the queue too long', 'after multiple retries',
     'within the allowed queue period', 'could not be delivered for', 'retry timeout exceeded', 'queue(?:d)? too long', 'too long in queue',

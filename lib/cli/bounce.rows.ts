@@ -1,4 +1,4 @@
-import { isHardBounce, parseBounceReport } from '../bounces/index.js';
+import { parseBounceReport } from '../bounces/index.js';
 import type { BounceResult } from '../bounces/index.js';
 
 /** One printed row, in the shape the corpus scorer reads. */
@@ -9,7 +9,7 @@ export function toRow(r: BounceResult): Record<string, string | boolean> {
     status: c.status ?? '',
     replycode: c.replyCode === undefined ? '' : String(c.replyCode),
     reason: c.reason,
-    hardbounce: isHardBounce(c.reason, c.replyCode ?? c.status),
+    hardbounce: c.bounce === 'hard',
     kind: c.kind,
   };
 }

@@ -49,7 +49,7 @@ const AUTO_PRECEDENCE = /^\s*(?:auto[_-]?reply|junk|bulk|list)\b/i;
  * Words of a report that something was not delivered. An automatic reply that says them is read as
  * the failure it describes, not as an absence note.
  */
-export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:been )?delivered|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
 
 /** What a report of a successful delivery says (Sendmail's return receipt, Exchange's "Delivered:"). */
 const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
@@ -63,9 +63,16 @@ export function isSuccessNotice(mail: ParsedMail): boolean {
   return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !NOT_DELIVERED.test(text);
 }
 
+/** A delivery report by its structure: a multipart/report, or one Exchange flags as a non-delivery report. */
+function isDeliveryReport(mail: ParsedMail): boolean {
+  return mail.reportType === 'delivery-status' || mail.reportType === 'global-delivery-status' || mail.headers.has('x-ms-exchange-message-is-ndr');
+}
+
 /** Is the mail an automatic answer by its headers (RFC 3834 and the older fields of vacation programs)? */
 function autoReplyHeader(mail: ParsedMail): boolean {
   const h = mail.headers;
+  // Exchange marks its delivery reports Auto-Submitted: auto-replied as well; they are reports.
+  if (isDeliveryReport(mail)) return false;
   const auto = (h.get('auto-submitted') ?? '').toLowerCase();
   if (auto.startsWith('auto-replied')) return true;
   if (h.has('x-autoreply') || h.has('x-autorespond') || h.has('x-autoresponder') || h.has('x-autoreply-from') || h.has('x-mail-autoreply')) return true;

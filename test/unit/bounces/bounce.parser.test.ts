@@ -24,7 +24,7 @@ describe('parseBounce', () => {
     const rs = await parseBounce(fixture('global-dsn-mailboxfull.eml'));
     expect(rs.map((r) => [r.recipient, r.classification.reason, r.classification.kind, r.classification.bounce])).toEqual([
       ['full@receiver.test', 'mailboxfull', 'bounced', 'soft'],
-      ['later@receiver.test', 'expired', 'deferred', 'soft'],
+      ['later@receiver.test', 'networkerror', 'deferred', 'soft'],
     ]);
   });
 
