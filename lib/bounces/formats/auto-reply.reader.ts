@@ -1,6 +1,7 @@
 import type { BounceFormatReader, Finding, ParsedMail } from '../bounce.types.js';
 import { matchReasonText, normalizeDiagnostic } from '../reason.classifier.js';
 import { cutOriginal, isSystemAddress, squash } from '../text.helpers.js';
+import { BOUNCE_BODY } from './text-block.reader.js';
 
 /**
  * Subjects of automatic replies as mail programs write them, in the languages they ship: Outlook's
@@ -136,7 +137,11 @@ export function isChallenge(mail: ParsedMail): boolean {
 export function isPlainAutoReply(mail: ParsedMail): boolean {
   if (!mail.from || isSystemAddress(mail.from) && !/noreply|no-reply/i.test(mail.from)) return false;
   const text = cutOriginal(mail.text);
-  return isAutoReply(mail, text) && !FAILURE_WORDS.test(text.slice(0, 4000));
+  if (!isAutoReply(mail, text)) return false;
+  // Providers mark some of their failure notices as automatic replies too: what reads as a report is
+  // left to the report readers (and comes back here, after them, if none of them takes it).
+  const head = text.slice(0, 4000);
+  return !FAILURE_WORDS.test(head) && !BOUNCE_BODY.test(head);
 }
 
 /**

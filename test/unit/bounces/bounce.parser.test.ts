@@ -132,6 +132,13 @@ describe('parseBounce', () => {
     expect(report.autoReply).toBeUndefined();
   });
 
+  it('leaves a failure notice marked as an automatic reply to the report readers', async () => {
+    const raw = 'From: Mail Service <noreply@mail.receiver.test>\nTo: news@sender.test\nSubject: Automatic reply: Weekly news\nAuto-Submitted: auto-replied\n\nYour message to kim@receiver.test was rejected by the recipient\'s server: 550 5.7.1 Message refused as spam.\n';
+    const report = await parseBounceReport(raw);
+    expect(report.autoReply).toBeUndefined();
+    expect(report.results.map((r) => [r.recipient, r.classification.reason, r.classification.status])).toEqual([['kim@receiver.test', 'spamdetected', '5.7.1']]);
+  });
+
   it('still reads an automatic answer that says the mailbox is gone as a failure', async () => {
     const raw = 'From: noreply@receiver.test\nTo: hello@sender.test\nSubject: Automatic reply: Offer\nAuto-Submitted: auto-replied\n\nThe mailbox kim@receiver.test does not exist any more; please write to sales@receiver.test.\n';
     const report = await parseBounceReport(raw);
