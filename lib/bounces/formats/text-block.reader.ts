@@ -31,8 +31,8 @@ const ADDRESS_LABEL = /^(?:(?:final |original |failed |invalid |bad )?(?:recipie
 const SENTENCE_RECIPIENT = [
   /recipients? returned (?:permanent|temporary|transient) errors?:\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;)]|\.(?:\s|$)|$)/i,
   /undeliverable to:?\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;)]|\.(?:\s|$)|$)/i,
-  /(?:delivering|deliver|delivery of) (?:your )?(?:mail|message|e-?mail)? ?(?:to|for) (?:the following (?:recipients?|address(?:es)?):?\s*)?<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s.,:;)]|$)/i,
-  /(?:could not|couldn't|can ?not|was not|wasn't|cannot) be (?:delivered|sent|forwarded) to:?\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s.,:;)]|$)/i,
+  /(?:delivering|deliver|delivery of) (?:your )?(?:mail|message|e-?mail)? ?(?:to|for) (?:the following (?:recipients?|address(?:es)?):?\s*)?<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,:;)]|\.(?:\s|$)|$)/i,
+  /(?:could not|couldn't|can ?not|was not|wasn't|cannot) be (?:delivered|sent|forwarded) to:?\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,:;)]|\.(?:\s|$)|$)/i,
   /(?:message|mail|e-?mail) (?:to|for|addressed to) <?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;:)]|\.(?:\s|$)|$)/i,
   /(?:message|mail|e-?mail) (?:that )?you (?:sent|wrote|addressed) (?:to|for) <?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;:)]|\.(?:\s|$)|$)/i,
   /(?:rcpt to|recipient|address(?:ee)?|destinataire|to):?\s*<([^\s<>()"]+@[^\s<>()"]+?)>/i,

@@ -57,6 +57,14 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     expect(await rows(file)).toEqual([[recipient, reason, '5.0.0', bounce, 'bounced']]);
   });
 
+  it.each([
+    'Your message could not be delivered to kim@mail.receiver.test. The mailbox is full.',
+    'We were unable to deliver your message to kim@mail.receiver.test. The mailbox is full.',
+  ])('keeps the whole domain of a recipient named in a sentence: %s', async (sentence) => {
+    const raw = `From: postmaster@receiver.test\nTo: a@sender.test\nSubject: Delivery failure\n\n${sentence}\n`;
+    expect((await parseBounce(raw)).map((r) => [r.recipient, r.classification.reason])).toEqual([['kim@mail.receiver.test', 'mailboxfull']]);
+  });
+
   it('does not read a report forwarded with the bounce attached by the attachment\'s To:', async () => {
     const inner = 'From: MAILER-DAEMON@mx.receiver.test\nTo: helpdesk@sender.test\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary="i"\n\n--i\nContent-Type: text/plain\n\nfailed.\n\n--i\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.receiver.test\n\nFinal-Recipient: rfc822; gone@receiver.test\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--i--\n';
     const outer = `From: postmaster@sender.test\nTo: ops@sender.test\nSubject: Returned mail: see attachment\nContent-Type: multipart/mixed; boundary="o"\n\n--o\nContent-Type: text/plain\n\nA message was rejected; the report is attached.\n\n--o\nContent-Type: message/rfc822\n\n${inner}\n--o--\n`;
