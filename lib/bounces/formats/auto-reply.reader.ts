@@ -12,13 +12,15 @@ import { BOUNCE_BODY } from './text-block.reader.js';
  */
 const AUTO_SUBJECT = new RegExp(
   String.raw`^(?:(?:re|aw|sv|vs|antw|rif|r|odp|ynt|回复|答复)\s*:\s*|\[[^\]]{0,40}\]\s*)*(?:` + [
-    String.raw`auto(?:matic|matische|matique|matica|mática|matico|mático|matisk|maattinen)?[ -]?(?:reply|response|respons|antwort|answer|risposta|respuesta|resposta|réponse|reponse|antwoord|svar|vastaus|odpowied[zź])`,
+    String.raw`auto(?:matic|mated|matische|matique|matica|mática|matico|mático|matisk|maattinen)?[ -]?(?:reply|response|respons|antwort|answer|risposta|respuesta|resposta|réponse|reponse|antwoord|svar|vastaus|odpowied[zź])`,
     String.raw`(?:réponse|reponse|respuesta|risposta|resposta|antwoord|odpowied[zź]|svar|vastaus)\s+automati\w*`,
     String.raw`out[ -]of[ -](?:the[ -])?office`, String.raw`away\b`, String.raw`on vacation`, String.raw`vacation\b`, String.raw`holiday\b`,
     String.raw`abwesenheit`, String.raw`(?:au(?:ss|ß)er|nicht im) (?:haus|büro)`, String.raw`absen(?:ce|t|te|tee|tée)\b`, String.raw`ausente\b`, String.raw`assente\b`,
     String.raw`fuera de la oficina`, String.raw`fuori (?:sede|ufficio)`, String.raw`afwezig`, String.raw`ooo\b`, String.raw`oof\b`,
     '自動応答', '自動返信', '不在', '自动回复', '自動回覆', 'автоответ', 'автоматический ответ', 'отсутств', 'отпуск',
-  ].join('|') + ')',
+  ].join('|') + ')'
+  // Lotus Notes and others put the person's name first: "Kim Lee is out of the office."
+  + String.raw`|\b(?:is|am) (?:currently )?out of (?:the )?office\b|\bist (?:au(?:ss|ß)er haus|nicht im büro|abwesend)\b|\best absente?\b|\bestá fuera de la oficina|\b[èe] fuori (?:sede|ufficio)`,
   'i',
 );
 

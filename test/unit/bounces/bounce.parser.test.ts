@@ -89,10 +89,13 @@ describe('parseBounce', () => {
     ['autoreply-precedence-junk.eml', 'kim@receiver.test', '<digest-0033@sender.test>'],
     // X-Autoreply and a Japanese subject and body.
     ['autoreply-japanese.eml', 'hanako@receiver.test', '<quote-7781@sender.test>'],
+    // Lotus Notes: the person's name first in the subject, no automatic-reply field, no In-Reply-To.
+    ['autoreply-notes-out-of-office.eml', 'robin.hale@notes.receiver.test', undefined],
   ])('tells the absence note %s apart from a bounce', async (file, responder, answered) => {
     const report = await parseBounceReport(fixture(file));
     expect(report.results).toEqual([]);
-    expect(report.autoReply).toMatchObject({ recipient: responder, originalMessageId: answered });
+    expect(report.autoReply?.recipient).toBe(responder);
+    expect(report.autoReply?.originalMessageId).toBe(answered);
     expect(report.challenge).toBeUndefined();
   });
 
