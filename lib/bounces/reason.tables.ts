@@ -247,7 +247,7 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'inesistente', 'sconosciut', 'non esiste', '(?:utente|destinatario|indirizzo|casella) .{0,40}non trovat',
     'n[ãa]o existe', 'desconhecid', '(?:usu[aá]rio|destinat[aá]rio|endere[çc]o|conta|caixa) .{0,40}n[ãa]o encontrad',
     'bestaat niet', 'onbekende (?:gebruiker|ontvanger)', '(?:ontvanger|adres|e-mailadres|gebruiker|mailbox) .{0,40}onbekend', '(?:ontvanger|adres|e-mailadres|gebruiker|mailbox) .{0,40}niet gevonden',
-    'no such account', 'addressee unknown', '(?:mailbox|account) unknown', 'unknown (?:or illegal )?alias', 'illegal alias', 'no longer exists?\\b',
+    'no such account', 'addressee unknown', 'receiver (?:not found|unknown)', '(?:mailbox|account) unknown', 'unknown (?:or illegal )?alias', 'illegal alias', 'no longer exists?\\b',
     'not listed in (?:domino directory|public name)', '#?5\\.1\\.0 address rejected', 'invalid final delivery userid', 'address (?:couldn\'t|could not|cannot|can\'t) be found', 'recipient address rejected(?:\\.|$| \\()', '\\buser(?:name)? (?:is )?(?:unknown|not found|not known|not exist|does not exist|doesn\'t exist|not active|missing home)',
     'unknown (?:user|recipient|mailbox|local ?part|e-?mail address|address(?! error))', 'no such (?:user|recipient|mailbox|person|address)',
     '(?:recipient|mailbox|address|addressee|account|e-?mail address|email account) (?:does not|doesn\'t|did not|not) exist',

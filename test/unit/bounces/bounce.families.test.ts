@@ -46,6 +46,8 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
   it.each([
     ['webmail-de-postfach-voll.eml', 'lena.schmidt@receiver.test', 'mailboxfull', 'soft'],
     ['webmail-fr-adresse-inexistante.eml', 'paul.martin@receiver.test', 'userunknown', 'hard'],
+    // "n'a pu être remis" (no "pas"), and "inconnue" said by the provider itself, with no SMTP code.
+    ['webmail-fr-adresse-inconnue.eml', 'claire@receiver.test', 'userunknown', 'hard'],
     ['webmail-es-buzon-lleno.eml', 'maria.lopez@receiver.test', 'mailboxfull', 'soft'],
     ['webmail-it-utente-inesistente.eml', 'giulia.rossi@receiver.test', 'userunknown', 'hard'],
     ['webmail-pt-caixa-cheia.eml', 'joao.silva@receiver.test', 'mailboxfull', 'soft'],
