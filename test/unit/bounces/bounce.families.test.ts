@@ -39,6 +39,8 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     ['sender-blocked-by-recipient.eml', [['eve@receiver.test', 'filtered', '5.0.0', 'soft', 'bounced']]],
     // Mailman refuses a posting for the list it was posted to.
     ['mailman-rejected.eml', [['announce@lists.receiver.test', 'rejected', '5.0.0', 'soft', 'bounced']]],
+    // Sympa answers from its own address and names the list in a sentence.
+    ['sympa-authorization-denied.eml', [['stats@lists.receiver.test', 'rejected', '5.0.0', 'soft', 'bounced']]],
   ])('%s', async (file, expected) => {
     expect(await rows(file)).toEqual(expected);
   });
