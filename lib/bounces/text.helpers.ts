@@ -197,7 +197,7 @@ export function fieldIn(block: string, name: string): string | undefined {
  * Words that, in the reports of Exchange 2003, Lotus Notes/Domino, IMail and similar MTAs which carry
  * no status code, name an unknown mailbox (their own message for it, not a remote server's).
  */
-const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|no valid recipients for this mm|no such user here|\(user not found\)/i;
+const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|\breceiver not found:|no valid recipients for this mm|no such user here|\(user not found\)/i;
 /**
  * The same verdict in the languages of providers' own templates (a remote SMTP reply is all but never
  * localized): unless the words are about a domain.
