@@ -80,11 +80,11 @@ export function outcomeOfWording(subject: string, text: string): 'final' | 'warn
 }
 
 /**
- * The words of an MTA that could not open a connection to the next hop at all (refused, or nothing
- * answered): at the end of the queue lifetime that is a message that expired, while it is still being
- * retried it is a network error.
+ * The words of an MTA that could not open a session with the next hop at all (the connection refused,
+ * or nothing answered, not even a greeting): at the end of the queue lifetime that is a message that
+ * expired, while it is still being retried it is a network error.
  */
-export const CONNECT_FAILED = /\bconnection (?:refused|timed out)|\btimed out while connecting|\bconnect(?:ion)? to \S+ (?:failed|refused)|\boperation timed out|\bno answer from\b/;
+export const CONNECT_FAILED = /\bconnection (?:refused|timed out)|\btimed out while (?:connecting|receiving the initial server greeting)|\bconnect(?:ion)? to \S+ (?:failed|refused)|\boperation timed out|\bno answer from\b/;
 
 /** An MTA's own words that the message ran out of time, whatever reply code it wraps them in. */
 export const RAN_OUT_OF_TIME = /\bmessage expired|\bexpired after|retry timeout exceeded|\bgave up|\bgiving up|not going to try again|in the queue too long|too long in (?:the )?queue/;

@@ -78,6 +78,7 @@ run_postfix() {
   ports 2525
   local out="$OUT/postfix"; mkdir -p "$out"
   postfix stop >/dev/null 2>&1 || true
+  postsuper -d ALL >/dev/null 2>&1 || true   # nothing left over from an earlier run
   local d="$WORK/postfix"; mkdir -p "$d/vmail"
   cp /etc/postfix/main.cf "$d/main.cf.orig" 2>/dev/null || true
   printf 'sink.test smtp:[127.0.0.1]:%s\nrefused.test smtp:[127.0.0.1]:%s\nsilent.test smtp:[127.0.0.1]:%s\nsender.test smtp:[127.0.0.1]:%s\n' \
@@ -120,6 +121,8 @@ install_exim() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libidn12 libgnutls-dane0 libnsl2 libdb5.3 libpcre2-8-0 >/dev/null
   debfile exim4-base; debfile exim4-daemon-light
   id Debian-exim >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin Debian-exim
+  # Exim runs itself again (with -C) to send its reports, by the path it was built with.
+  [ -e /usr/sbin/exim4 ] || ln -s "$WORK/pkg/usr/sbin/exim4" /usr/sbin/exim4
 }
 run_exim() {
   ports 2535
@@ -192,7 +195,7 @@ to_silent:
   command_timeout = 5s
 mailbox:
   driver = appendfile
-  file = $d/mail/\$local_part
+  file = $d/mail/over-quota
   user = Debian-exim
   quota = 10K
 
@@ -223,6 +226,7 @@ run_opensmtpd() {
   ports 2545
   local out="$OUT/opensmtpd"; mkdir -p "$out"
   local d="$WORK/opensmtpd"; mkdir -p "$d"
+  rm -rf /var/spool/smtpd/*   # nothing left over from an earlier run
   local conf="$d/smtpd.conf"
   cat > "$conf" <<CONF
 smtp max-message-size 200000
