@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 import { promises as fs, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseBounce } from '../bounces/index.js';
 import { withLineFeeds } from '../bounces/mime.reader.js';
-import type { BounceResult } from '../bounces/index.js';
+import { describeMessage } from './bounce.rows.js';
+import type { MessageReport } from './bounce.rows.js';
+import { ParsePool } from './parse.pool.js';
+
+export { toRow } from './bounce.rows.js';
 
 const USAGE = `Usage: nestjs-mailroom bounce <file|dir|->... [--path-prefix P]
 
 Parses bounce, complaint and auto-reply e-mails and prints one JSON line per input file:
   {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
+
+"results" lists delivery failures, delay warnings and complaints only. An automatic reply adds
+"autoreply": true, a challenge-response request "challenge": true (each with "from", the address that
+answered), and recipients a report names as delivered go to "delivered", in the shape of "results".
 
 A directory is walked recursively; "-" reads one message (or an mbox) from standard input. A file in
 mbox format (starting with "From ") is split into its messages, printed as "<file>#<n>" (n from 1).
@@ -18,6 +26,7 @@ The command is also installed as "mailroom".
 
 Options:
   --path-prefix P   remove P from the start of every printed file name
+  -j, --jobs N      parse on N worker threads ("auto": one per core); output order stays the same
   -V, --version     print the version
   -h, --help        show this help
 
@@ -27,6 +36,7 @@ Exit codes: 0 every input was read; 1 some path could not be read (reported on s
 interface Options {
   paths: string[];
   prefix: string;
+  jobs: number;
 }
 
 /** The installed package's version, read through the package's own name (its exports allow it). */
@@ -34,12 +44,24 @@ function version(): string {
   return (createRequire(import.meta.url)('nestjs-mailroom/package.json') as { version: string }).version;
 }
 
+function parseJobs(v: string | undefined): number | string {
+  if (v === undefined) return '--jobs needs a value';
+  if (v === 'auto') return availableParallelism();
+  if (!/^[1-9][0-9]{0,3}$/.test(v)) return `--jobs wants a whole number from 1 or "auto", not "${v}"`;
+  return Number(v);
+}
+
 function parseArgs(argv: readonly string[]): Options | string {
   const paths: string[] = [];
   let prefix = '';
+  let jobs = 1;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--path-prefix') {
+    if (a === '--jobs' || a === '-j' || a.startsWith('--jobs=')) {
+      const n = parseJobs(a.startsWith('--jobs=') ? a.slice('--jobs='.length) : argv[++i]);
+      if (typeof n === 'string') return n;
+      jobs = n;
+    } else if (a === '--path-prefix') {
       const v = argv[++i];
       if (v === undefined) return '--path-prefix needs a value';
       prefix = v;
@@ -52,20 +74,7 @@ function parseArgs(argv: readonly string[]): Options | string {
     }
   }
   if (paths.length === 0) return 'no file or directory given';
-  return { paths, prefix };
-}
-
-/** One printed row, in the shape the corpus scorer reads. */
-export function toRow(r: BounceResult): Record<string, string | boolean> {
-  const c = r.classification;
-  return {
-    recipient: r.recipient,
-    status: c.status ?? '',
-    replycode: c.replyCode === undefined ? '' : String(c.replyCode),
-    reason: c.reason,
-    hardbounce: c.bounce === 'hard',
-    kind: c.kind,
-  };
+  return { paths, prefix, jobs };
 }
 
 /** The name standard input goes by, as an argument and in the output. */
@@ -143,39 +152,56 @@ export async function main(
     err(`mailroom bounce: ${opts}\n\n${USAGE}`);
     return 2;
   }
-  let failed = false;
-  for (const root of opts.paths) {
+  // Messages are parsed in order, up to `window` at a time, and printed in the order they were read.
+  const pool = opts.jobs > 1 ? new ParsePool(opts.jobs, new URL('./bounce.worker.js', import.meta.url)) : undefined;
+  if (pool) {
     try {
-      for await (const file of walk(root)) {
-        let data: Buffer;
-        try {
-          data = file === STDIN ? await stdin() : await fs.readFile(file);
-        } catch (e) {
-          failed = true;
-          err(`mailroom: cannot read ${file}: ${(e as Error).message}\n`);
-          continue;
-        }
-        const name = display(file, opts.prefix);
-        const messages = splitMbox(withLineFeeds(data));
-        const list = messages ?? [data];
-        for (let i = 0; i < list.length; i++) {
-          let rows: Record<string, string | boolean>[] = [];
-          let error: string | undefined;
-          try {
-            rows = (await parseBounce(list[i]!)).map(toRow);
-          } catch (e) {
-            error = (e as Error).message;
-          }
-          const line: Record<string, unknown> = { file: messages ? `${name}#${i + 1}` : name, results: rows };
-          if (error !== undefined) line.error = error;
-          out(`${JSON.stringify(line)}\n`);
-        }
-      }
+      await pool.ready();
     } catch (e) {
-      failed = true;
-      const code = (e as NodeJS.ErrnoException).code;
-      err(`mailroom: cannot read ${root}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}\n`);
+      await pool.close();
+      err(`mailroom: cannot start ${opts.jobs} parser threads: ${(e as Error).message}\n`);
+      return 1;
     }
+  }
+  const parse = pool ? (data: Buffer) => pool.parse(data) : describeMessage;
+  const window = pool ? opts.jobs * 4 : 1;
+  const pending: Array<{ file: string; report: Promise<MessageReport> }> = [];
+  const print = async (entry: { file: string; report: Promise<MessageReport> }) => {
+    const { results, error, ...notices } = await entry.report;
+    const line: Record<string, unknown> = { file: entry.file, results, ...notices };
+    if (error !== undefined) line.error = error;
+    out(`${JSON.stringify(line)}\n`);
+  };
+  let failed = false;
+  try {
+    for (const root of opts.paths) {
+      try {
+        for await (const file of walk(root)) {
+          let data: Buffer;
+          try {
+            data = file === STDIN ? await stdin() : await fs.readFile(file);
+          } catch (e) {
+            failed = true;
+            err(`mailroom: cannot read ${file}: ${(e as Error).message}\n`);
+            continue;
+          }
+          const name = display(file, opts.prefix);
+          const messages = splitMbox(withLineFeeds(data));
+          const list = messages ?? [data];
+          for (let i = 0; i < list.length; i++) {
+            pending.push({ file: messages ? `${name}#${i + 1}` : name, report: parse(list[i]!) });
+            while (pending.length >= window) await print(pending.shift()!);
+          }
+        }
+      } catch (e) {
+        failed = true;
+        const code = (e as NodeJS.ErrnoException).code;
+        err(`mailroom: cannot read ${root}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}\n`);
+      }
+    }
+    while (pending.length > 0) await print(pending.shift()!);
+  } finally {
+    await pool?.close();
   }
   return failed ? 1 : 0;
 }

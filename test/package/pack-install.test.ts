@@ -508,6 +508,16 @@ describe('the installed command', () => {
     expect(closed.stderr, 'a closed pipe must not print a stack trace').toBe('');
     expect(closed.code).toBe(0);
   }, 90_000);
+
+  it('parses on worker threads with --jobs, printing what one thread prints', async () => {
+    assertInstalled(esmApp());
+    const one = await runCommand(bin('nestjs-mailroom'), ['bounce', fixtures], { cwd: esmApp().dir, timeout: 60_000 });
+    if (!succeeded(one)) throw new Error(describeFailure('nestjs-mailroom bounce', one));
+    const two = await runCommand(bin('nestjs-mailroom'), ['bounce', '--jobs', '2', fixtures], { cwd: esmApp().dir, timeout: 60_000 });
+    if (!succeeded(two)) throw new Error(describeFailure('nestjs-mailroom bounce --jobs 2', two));
+    expect(one.stdout.trim().split('\n').length).toBeGreaterThan(10);
+    expect(two.stdout).toBe(one.stdout);
+  }, 90_000);
 });
 
 describe('the installed package', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { classifySmtpReply, parseBounce } from '../../../lib/bounces/index.js';
+import { classifySmtpReply, parseBounce, parseBounceReport } from '../../../lib/bounces/index.js';
 import { outcomeOfAction, outcomeOfWording } from '../../../lib/bounces/report-outcome.rules.js';
 
 const fixture = (name: string): Buffer =>
@@ -54,7 +54,9 @@ describe('the Action field decides whether delivery ended', () => {
 
   it('relayed, delivered and expanded are not failures', async () => {
     for (const action of ['relayed', 'delivered', 'expanded']) {
-      const [r] = await parseBounce(dsn('fine@receiver.test', `Action: ${action}\r\nStatus: 2.0.0`));
+      const raw = dsn('fine@receiver.test', `Action: ${action}\r\nStatus: 2.0.0`);
+      expect(await parseBounce(raw), action).toEqual([]);
+      const { delivered: [r] } = await parseBounceReport(raw);
       expect(r!.classification, action).toMatchObject({ kind: 'delivered', reason: 'delivered', bounce: 'none', retryable: false });
     }
   });
