@@ -253,7 +253,9 @@ function domainOf(address: string): string | undefined {
  * status, never a hard bounce and nothing for the sender to do (the reporting MTA is still trying).
  */
 export function resultOf(f: Finding, messageId?: string, reportOutcome?: ReportOutcome): BounceResult {
-  const outcome = f.kind === 'complained' ? undefined : (outcomeOfAction(f.action) ?? reportOutcome);
+  let outcome = f.kind === 'complained' ? undefined : (outcomeOfAction(f.action) ?? reportOutcome);
+  // A "warning" whose own words say the time ran out reports a message the MTA has dropped.
+  if (outcome === 'warning' && f.diagnostic && RAN_OUT_OF_TIME.test(normalizeDiagnostic(f.diagnostic))) outcome = 'final';
   const warning = outcome === 'warning';
   const diag = f.diagnostic ? unwrapContinuations(squash(f.diagnostic)) : undefined;
   let replyCode = f.replyCode;

@@ -86,5 +86,9 @@ export function outcomeOfWording(subject: string, text: string): 'final' | 'warn
  */
 export const CONNECT_FAILED = /\bconnection (?:refused|timed out)|\btimed out while (?:connecting|receiving the initial server greeting)|\bconnect(?:ion)? to \S+ (?:failed|refused)|\boperation timed out|\bno answer from\b/;
 
-/** An MTA's own words that the message ran out of time, whatever reply code it wraps them in. */
-export const RAN_OUT_OF_TIME = /\bmessage expired|\bexpired after|retry timeout exceeded|\bgave up|\bgiving up|not going to try again|in the queue too long|too long in (?:the )?queue/;
+/**
+ * An MTA's own words that the message ran out of time, whatever reply code it wraps them in, or
+ * whatever Action it writes: OpenSMTPD 6.8 reports an envelope it drops at the end of its queue
+ * lifetime with `Action: delayed` ("A message is delayed for more than 0 seconds … Envelope expired").
+ */
+export const RAN_OUT_OF_TIME = /\benvelope expired|\bmessage expired|\bexpired after|retry timeout exceeded|\bgave up|\bgiving up|not going to try again|in the queue too long|too long in (?:the )?queue/;
