@@ -1,5 +1,6 @@
 import type { OutgoingMail } from './mail.types.js';
 import type { TransportBatchOutcome, TransportResult } from './send-result.types.js';
+import type { TransportSendOptions } from './send-trace.types.js';
 
 /**
  * A way out for mail. Every failure a transport reports is a `TransportError` (or a subclass),
@@ -10,7 +11,11 @@ export interface Transport {
   readonly name: string;
   /** `smtp`, `sendgrid`, `failover`, … */
   readonly kind: string;
-  send(mail: OutgoingMail): Promise<TransportResult>;
+  /**
+   * Sends one mail. `options` carries the caller's abort signal and, while the send is traced, the
+   * trace that a transport trying other transports hands on to them (see SendTrace).
+   */
+  send(mail: OutgoingMail, options?: TransportSendOptions): Promise<TransportResult>;
   /**
    * Optional: sends several mails, in as few requests as the provider allows, and reports one
    * outcome per mail in input order. A failed mail is an outcome, not a rejection; the call rejects

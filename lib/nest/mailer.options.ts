@@ -15,6 +15,7 @@ import type { TransportConfig } from '../transports/transport.config.js';
 import type { IncumbentRuntimeOptions, IncumbentTemplateOptions } from './incumbent-options.compat.js';
 import type { MailerTransportCacheOptions, TransportResolver } from './transport-resolver.types.js';
 import type { MailerLocaleOptions } from './mail-locale.js';
+import type { MailerTelemetryOptions } from '../telemetry/telemetry.options.js';
 
 export interface MailerModuleOptions {
   /**
@@ -110,6 +111,13 @@ export interface MailerModuleOptions {
    */
   interceptors?: Array<MailInterceptor | Type<MailInterceptor>>;
   /**
+   * OpenTelemetry spans and metrics, and the log line of a failed send. On by default when
+   * `@opentelemetry/api` is installed (and costs nothing until an SDK is registered); `false` turns
+   * spans and metrics off. No address, subject or body is recorded unless `recipients` / `subject`
+   * say so. See "Observability" in the README.
+   */
+  telemetry?: boolean | MailerTelemetryOptions;
+  /**
    * `@nestjs-modules/mailer`'s name, understood so that its configuration moves over unchanged:
    * `dir` is `templates.dir`, `options.strict` is `templates.strict`, a `HandlebarsAdapter` gives
    * its helpers. Other adapters, `dirs` and `resolver` are refused at start-up with the
@@ -142,6 +150,7 @@ export const MAILER_OPTION_SHAPE = {
   retry: ['boolean', 'object'],
   rateLimit: 'object',
   interceptors: 'array',
+  telemetry: ['boolean', 'object'],
   template: 'object',
   options: 'object',
   preview: ['boolean', 'object'],
@@ -158,6 +167,9 @@ export const MAILER_HINTS: OptionHints = {
   plugins: "(@nestjs-modules/mailer) is not supported: nodemailer plugins do not run here; change or cancel mails with interceptors (MailInterceptor), and sign with the transport's dkim option.",
   sendTimeout: "(@nestjs-modules/mailer) is not supported: one attempt is bounded by the transport's timeouts (SMTP socketTimeout, ?timeout= on API URLs), all attempts by retry.deadline.",
   transporter: 'is written transport here.',
+  tracing: 'is written telemetry: { tracing } here.',
+  metrics: 'is written telemetry: { metrics } here.',
+  opentelemetry: 'is written telemetry here.',
 };
 
 export const DEFAULTS_SHAPE = {

@@ -21,6 +21,8 @@ import { TransportRegistry } from './transport.registry.js';
 import { TRANSPORT_CACHE_OPTION_SHAPE } from './transport-resolver.types.js';
 import type { MailerTransportOverride } from './mailer.tokens.js';
 import { checkLocaleOptions } from './mail-locale.js';
+import { MailTelemetry } from '../telemetry/mail.telemetry.js';
+import { checkTelemetryOptions } from '../telemetry/telemetry.options.js';
 import {
   ATTACHMENT_POLICY_SHAPE,
   DEFAULTS_HINTS,
@@ -55,6 +57,8 @@ export interface MailerRuntime {
    * transportResolver opened — with what governs sends through each. The send path goes through it.
    */
   registry: TransportRegistry;
+  /** Spans, metrics and the failure log line (see MailerModuleOptions.telemetry). */
+  telemetry: MailTelemetry;
 }
 
 function unknownNames(section: string, given: Record<string, unknown> | undefined, names: readonly string[]): void {
@@ -163,6 +167,7 @@ export function checkMailerOptions(given: MailerModuleOptions): MailerModuleOpti
     else checkOptions(options.templates, HANDLEBARS_TEMPLATE_OPTION_SHAPE, 'MailerModule: templates', TEMPLATES_HINTS);
   }
   checkTransportCache(options);
+  checkTelemetryOptions(options.telemetry);
   return options;
 }
 
@@ -188,6 +193,7 @@ export async function createMailerRuntime(given: MailerModuleOptions, override?:
   if (!configs.has(defaultTransport)) {
     throw new MailerConfigurationError(`defaultTransport "${defaultTransport}" is not among the configured transports (${[...configs.keys()].join(', ')}).`);
   }
+  const telemetry = await MailTelemetry.create(options.telemetry);
   const transports = new Map<string, Transport>();
   let renderer: TemplateRenderer | undefined;
   try {
@@ -224,7 +230,7 @@ export async function createMailerRuntime(given: MailerModuleOptions, override?:
       override,
       suppression: suppression?.circuit,
     });
-    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters, keepTemplateContext, registry };
+    return { options, transports, defaultTransport, renderer, suppression, retry, retryPolicies, limiters, keepTemplateContext, registry, telemetry };
   } catch (error) {
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
     await renderer?.close();

@@ -35,6 +35,9 @@ import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
 import type { AddTransportOptions } from './transport-resolver.types.js';
 import type { TransportLease, TransportRoute } from './transport.route.js';
+import { performance } from 'node:perf_hooks';
+import { ATTR, SPAN_NAMES } from '../telemetry/telemetry.names.js';
+import type { SendTelemetry } from '../telemetry/mail.telemetry.js';
 
 export interface SendOptions {
   /**
@@ -297,11 +300,29 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
+  /** A send inside its `mail.send` span when telemetry records (see lib/telemetry). */
   private async sendThrough(route: TransportRoute, mail: Mail, options: SendOptions): Promise<SendResult> {
+    const { transport } = route;
+    const tel = this.runtime.telemetry.startSend(transport, { tenant: options.tenant, template: mail?.template });
+    if (!tel) return this.deliver(route, mail, options);
+    let result: SendResult;
+    try {
+      result = await tel.run(() => this.deliver(route, mail, options, tel));
+    } catch (error) {
+      tel.failed(error);
+      throw error;
+    }
+    tel.sent(result);
+    return result;
+  }
+
+  private async deliver(route: TransportRoute, mail: Mail, options: SendOptions, tel?: SendTelemetry): Promise<SendResult> {
     const { transport, suppressionScope: scope } = route;
     const policy = this.retryPolicy(route, options.retry);
-    const prepared = await this.prepare(mail, transport);
+    const prepared = await this.prepare(mail, transport, tel);
+    tel?.describe(prepared);
     const { mail: ready, held } = await this.suppress(prepared, scope);
+    tel?.suppressed(held);
     if (!ready) return this.nothingToSend(prepared, transport, held);
 
     let delivered;
@@ -310,10 +331,12 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
         policy,
         limiter: route.limiter,
         signal: options.signal,
+        ...(tel ? { trace: tel.trace } : {}),
       });
     } catch (error) {
       const normalized = this.normalize(transport, error);
       if (normalized instanceof TransportError && normalized.rejected) await this.remember(normalized.rejected, transport, scope);
+      this.logFailure(transport, normalized, ready);
       this.publish({ type: MAIL_EVENTS.failed, mail: ready, transport: transport.name, error: normalized });
       throw normalized;
     }
@@ -321,6 +344,45 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     await this.remember(delivered.rejected, transport, scope);
     this.publish({ type: MAIL_EVENTS.sent, mail: ready, result });
     return result;
+  }
+
+  /**
+   * One line per failed send, logfmt-style so that it stays one line in text and JSON logs:
+   * transport, failure, classification, attempts, Message-ID; recipients only as configured
+   * (`telemetry.recipients`), never the server's text, the subject, the body or credentials.
+   * `error` when the failure is permanent, `warn` when a later attempt may succeed.
+   */
+  private logFailure(transport: Transport, error: MailerError, mail: OutgoingMail): void {
+    const telemetry = this.runtime.telemetry;
+    if (!telemetry.logFailures) return;
+    const record = telemetry.failureLog(transport.name, error, mail);
+    const fields: string[] = [];
+    const add = (key: string, value: unknown) => {
+      if (value === undefined) return;
+      const text = Array.isArray(value) ? value.join(',') : String(value);
+      fields.push(`${key}=${/[\s"=]/.test(text) || text === '' ? JSON.stringify(text) : text}`);
+    };
+    add('event', record.event);
+    add('transport', record.transport);
+    add('provider', record.provider);
+    add('error', record.error);
+    add('failure', record.failure);
+    const c = record.classification;
+    add('kind', c?.kind);
+    add('reason', c?.reason);
+    add('bounce', c?.bounce);
+    add('retryable', c?.retryable);
+    add('action', c?.action);
+    add('status', c?.status);
+    add('replyCode', c?.replyCode);
+    add('attempts', record.attempts);
+    add('messageId', record.messageId);
+    add('recipients', record.recipients);
+    add('recipientDomains', record.recipientDomains);
+    add('recipientHashes', record.recipientHashes);
+    const line = fields.join(' ');
+    if (c?.retryable) this.logger.warn(line);
+    else this.logger.error(line);
   }
 
   /**
@@ -350,7 +412,7 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    */
   async handleBounce(raw: Buffer | string, options: { suppressionScope?: string } = {}): Promise<BounceResult[]> {
     const scope = this.checkedScope(options.suppressionScope, 'handleBounce()');
-    const results = await parseBounce(raw);
+    const results = await this.runtime.telemetry.bounce(() => parseBounce(raw));
     await this.rememberEntries(results.map((r) => ({ recipient: r.recipient, classification: r.classification, timestamp: r.arrivalDate ? new Date(r.arrivalDate) : undefined })), 'bounce-mail', { scope });
     return results;
   }
@@ -418,7 +480,11 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
       }
       // Every group's policy first: a send's retry options that cannot work reject the call before any mail leaves.
       const plans = [...groups].map(([route, indexes]) => ({ route, indexes: indexes.sort((a, b) => a - b), policy: this.retryPolicy(route, options.retry) }));
-      for (const { route, indexes, policy } of plans) await this.sendGroup(route, policy, mails, indexes, results, concurrency);
+      const telemetry = this.runtime.telemetry;
+      for (const { route, indexes, policy } of plans) {
+        const attributes = { [ATTR.transport]: route.transport.name, [ATTR.transportKind]: route.transport.kind, [ATTR.batchSize]: indexes.length };
+        await telemetry.span(SPAN_NAMES.batch, attributes, () => this.sendGroup(route, policy, mails, indexes, results, concurrency));
+      }
     } finally {
       for (const lease of leases) lease.release();
     }
@@ -435,6 +501,8 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     concurrency: number,
   ): Promise<void> {
     const { transport, suppressionScope: scope } = route;
+    const telemetry = this.runtime.telemetry;
+    const began = performance.now();
     const prepared = await mapWithConcurrency(indexes, concurrency, async (index) => {
       try {
         return await this.prepare(mails[index]!, transport);
@@ -455,8 +523,13 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
         return;
       }
       const { mail: allowed, held } = filtered;
+      telemetry.countSuppressed(transport, held.length);
       if (allowed) ready.push({ index, mail: allowed, held });
-      else results[index] = { ok: true, result: this.nothingToSend(mail, transport, held) };
+      else {
+        const result = this.nothingToSend(mail, transport, held);
+        telemetry.countSent(transport, result, held.length, performance.now() - began);
+        results[index] = { ok: true, result };
+      }
     });
     ready.sort((a, b) => a.index - b.index);
     const outcomes = await this.sendReady(route, ready.map((r) => r.mail), concurrency, policy);
@@ -467,11 +540,14 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
         const result = this.toSendResult(transport, outcome.result, held);
         refused.push(...outcome.result.rejected);
         results[index] = { ok: true, result };
+        telemetry.countSent(transport, result, held.length, performance.now() - began);
         this.publish({ type: MAIL_EVENTS.sent, mail, result });
       } else {
         const error = this.normalize(transport, outcome.error);
         if (error instanceof TransportError && error.rejected) refused.push(...error.rejected);
         results[index] = outcome.attempts ? { ok: false, error, attempts: outcome.attempts } : { ok: false, error };
+        telemetry.countFailed(transport, error, performance.now() - began);
+        this.logFailure(transport, error, mail);
         this.publish({ type: MAIL_EVENTS.failed, mail, transport: transport.name, error });
       }
     });
@@ -510,12 +586,16 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
    * Steps 1–2 of a send: render, compose with the defaults, the mail interceptors, mail.sending
    * (interceptors and listeners may cancel).
    */
-  private async prepare(mail: Mail, transport: Transport): Promise<OutgoingMail> {
+  private async prepare(mail: Mail, transport: Transport, tel?: SendTelemetry): Promise<OutgoingMail> {
     if (!mail || typeof mail !== 'object') throw new InvalidMailError('send() expects a mail object.');
     const locale = mail.template || mail.locale !== undefined ? await this.resolveLocale(mail) : undefined;
-    const rendered = mail.template
-      ? await this.render(mail.template, mail.context ?? {}, { ...(mail.layout === undefined ? {} : { layout: mail.layout }), locale })
-      : {};
+    const render = () => this.render(mail.template!, mail.context ?? {}, { ...(mail.layout === undefined ? {} : { layout: mail.layout }), locale });
+    const rendered = mail.template ? await (tel ? tel.step(SPAN_NAMES.render, render) : render()) : {};
+    return tel ? tel.step(SPAN_NAMES.compose, () => this.compose(mail, rendered, locale, transport)) : this.compose(mail, rendered, locale, transport);
+  }
+
+  /** Step 2: defaults, the mail interceptors, mail.sending. */
+  private async compose(mail: Mail, rendered: Partial<RenderedMail>, locale: string | undefined, transport: Transport): Promise<OutgoingMail> {
     const { defaults = {}, attachments = {} } = this.runtime.options;
     let outgoing = await composeMail(mail, rendered, defaults, attachments);
     if (locale) outgoing.locale = locale;

@@ -31,6 +31,11 @@ export interface MailJobData {
   transport?: string;
   /** The tenant for the worker's `transportResolver` (`MailerService.send(mail, { tenant })`). */
   tenant?: string;
+  /**
+   * The trace context of the enqueuing request (W3C `traceparent` / `tracestate`, as the registered
+   * propagator writes them), so that the worker's spans continue its trace. Absent without tracing.
+   */
+  trace?: Record<string, string>;
 }
 
 function refuse(path: string, what: string): never {

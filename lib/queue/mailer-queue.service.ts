@@ -12,6 +12,9 @@ import { findEventEmitter, publishEvent, type EventSink } from '../nest/event-em
 import { MAILER_MODULE_OPTIONS } from '../nest/mailer.module.js';
 import type { MailerModuleOptions } from '../nest/mailer.options.js';
 import { MailerService } from '../nest/mailer.service.js';
+import type { MailerRuntime } from '../nest/mailer.runtime.js';
+import { MAILER_RUNTIME } from '../nest/mailer.tokens.js';
+import { MailTelemetry } from '../telemetry/mail.telemetry.js';
 import { importBullmq, openRedis, type OwnedQueueRedisClient } from './bullmq.loader.js';
 import { deserializeMail, fromDomain, serializeMail, type MailJobData } from './mail.serializer.js';
 import { MAIL_QUEUE_EVENTS, type MailQueueEvent } from './mailer-queue.events.js';
@@ -127,6 +130,8 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   private closing?: Promise<void>;
   private returning = false;
   private defaultDomain?: string;
+  private telemetry = MailTelemetry.off();
+  private stopObserving?: () => void;
 
   /** mail.queue.queued, mail.queue.sent and mail.queue.failed as they happen in this process. */
   readonly events$: Observable<MailQueueEvent> = this.subject.asObservable();
@@ -167,6 +172,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
       if (this.mode !== 'producer') this.workerConnection = await this.open(target, { maxRetriesPerRequest: null });
     }
     if (this.options.eventEmitter !== false) this.eventSink = await findEventEmitter(this.moduleRef);
+    this.telemetry = await this.findTelemetry();
     if (this.mode !== 'worker') {
       this.queue = new this.bull.Queue(this.name, defined({
         connection: this.producerClient,
@@ -176,7 +182,20 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
         skipVersionCheck: this.ownedClients.includes(this.producerClient as OwnedQueueRedisClient) ? true : undefined,
       })) as Queue;
       this.queue.on('error', (error: Error) => this.reportError('Queue', error));
+      const queue = this.queue;
+      this.stopObserving = this.telemetry.observeQueue(this.name, () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'));
     }
+  }
+
+  /** The mailer's telemetry (its options), or one with the defaults when this application has no MailerModule. */
+  private async findTelemetry(): Promise<MailTelemetry> {
+    try {
+      const runtime = this.moduleRef.get<MailerRuntime>(MAILER_RUNTIME as never, { strict: false });
+      if (runtime?.telemetry) return runtime.telemetry;
+    } catch {
+      // A producer-only application without MailerModule.
+    }
+    return MailTelemetry.create(undefined);
   }
 
   /**
@@ -281,6 +300,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.watch?.stop();
+      this.stopObserving?.();
       if (this.worker) await this.closeWorker(this.worker);
       await this.queue?.close().catch((error: Error) => this.logger.warn(`Closing the queue: ${error.message}`));
       await Promise.all(this.ownedClients.map((client) => closeClient(client)));
@@ -365,11 +385,14 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     this.producer();
     const opts = this.jobOptions(options, 'enqueue');
     const data = await this.jobData(mail, options);
-    const job = await this.withRedis('the mail', 'add', async (queue, writing) => {
-      if (opts.jobId && (await queue.getJobState(opts.jobId)) !== 'unknown') return undefined;
-      writing();
-      return queue.add('send', data, opts);
-    });
+    const job = await this.telemetry.enqueue(this.name, 1, (trace) => {
+      if (trace) data.trace = trace;
+      return this.withRedis('the mail', 'add', async (queue, writing) => {
+        if (opts.jobId && (await queue.getJobState(opts.jobId)) !== 'unknown') return undefined;
+        writing();
+        return queue.add('send', data, opts);
+      });
+    }, (added) => added?.id);
     if (!job) return { jobId: opts.jobId!, duplicate: true };
     const jobId = job.id!;
     this.publish({ type: MAIL_QUEUE_EVENTS.queued, jobId, mail: data.mail, transport: data.transport, delay: opts.delay, priority: opts.priority });
@@ -401,12 +424,15 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     }
     const ids = jobs.map((j) => j.opts.jobId).filter((id): id is string => id !== undefined);
     const existing = new Set<string>();
-    const added = await this.withRedis(`the ${jobs.length} mails`, 'batch', async (queue, writing) => {
-      for (const id of new Set(ids)) if ((await queue.getJobState(id)) !== 'unknown') existing.add(id);
-      const fresh = jobs.filter((j) => !(j.opts.jobId && existing.has(j.opts.jobId)));
-      if (!fresh.length) return [];
-      writing();
-      return queue.addBulk(fresh);
+    const added = await this.telemetry.enqueue(this.name, jobs.length, (trace) => {
+      if (trace) for (const job of jobs) job.data.trace = trace;
+      return this.withRedis(`the ${jobs.length} mails`, 'batch', async (queue, writing) => {
+        for (const id of new Set(ids)) if ((await queue.getJobState(id)) !== 'unknown') existing.add(id);
+        const fresh = jobs.filter((j) => !(j.opts.jobId && existing.has(j.opts.jobId)));
+        if (!fresh.length) return [];
+        writing();
+        return queue.addBulk(fresh);
+      });
     });
     const seen = new Set<string>();
     let k = 0;
@@ -491,7 +517,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
     }
     let result: SendResult;
     try {
-      result = await this.sendOrReturn(job, data, token, signal);
+      result = await this.telemetry.processJob(this.name, { id: jobId, attempt }, data.trace, () => this.sendOrReturn(job, data, token, signal));
     } catch (error) {
       if (error instanceof ReturnedToQueue) throw new bull.WaitingError(error.message);
       const failure = error instanceof Error ? error : new Error(String(error));

@@ -1,5 +1,6 @@
 import type { OutgoingMail } from '../core/mail.types.js';
 import type { SendAttempt, TransportResult } from '../core/send-result.types.js';
+import type { SendTrace, TransportSendOptions } from '../core/send-trace.types.js';
 import type { Transport } from '../core/transport.types.js';
 import { TransportError, type MailerError } from '../errors/mailer.error.js';
 import { failedAttempt, normalizeTransportFailure } from '../transports/transport-failure.js';
@@ -20,9 +21,11 @@ export interface RetrySendOptions {
    * policy does not, that same error is thrown, unchanged.
    */
   previous?: { error: MailerError; attempts: SendAttempt[] };
+  /** Told about every attempt, retry wait and rate-limit wait (telemetry). */
+  trace?: SendTrace;
 }
 
-type SignalledSend = (mail: OutgoingMail, options?: { signal?: AbortSignal }) => Promise<TransportResult>;
+type OptionedSend = (mail: OutgoingMail, options?: TransportSendOptions) => Promise<TransportResult>;
 
 /**
  * The attempts one try made: a failover's own list, or this transport once. An error this function
@@ -48,15 +51,25 @@ function attemptsOfFailure(transport: Transport, error: MailerError, stamped: We
  * already accepted.
  */
 export async function sendWithRetry(transport: Transport, mail: OutgoingMail, options: RetrySendOptions = {}): Promise<TransportResult> {
-  const { policy, limiter, signal } = options;
-  const send = transport.send.bind(transport) as SignalledSend;
+  const { policy, limiter, signal, trace } = options;
+  const send = transport.send.bind(transport) as OptionedSend;
+  // The second argument only when there is something in it: a custom transport sees send(mail) as before.
+  const sendOnce = (inner?: SendTrace) => (signal || inner ? send(mail, { ...(signal ? { signal } : {}), ...(inner ? { trace: inner } : {}) }) : send(mail));
+  const clock = policy?.clock;
   const log: SendAttempt[] = [];
   const stamped = new WeakSet<object>();
   const once = async (): Promise<TransportResult> => {
-    if (limiter) await limiter.acquire(signal);
+    if (limiter) {
+      const before = trace ? (clock?.now() ?? Date.now()) : 0;
+      await limiter.acquire(signal);
+      if (trace) {
+        const waited = (clock?.now() ?? Date.now()) - before;
+        if (waited > 0) trace.rateLimitWait(waited);
+      }
+    }
     let result: TransportResult;
     try {
-      result = await (signal ? send(mail, { signal }) : send(mail));
+      result = await (trace ? trace.attempt(transport, sendOnce) : sendOnce());
     } catch (thrown) {
       const error = normalizeTransportFailure(transport, thrown);
       if (limiter && isRateLimitFailure(error)) limiter.penalize(error.retryAfter ?? 0);
@@ -81,5 +94,5 @@ export async function sendWithRetry(transport: Transport, mail: OutgoingMail, op
     return once();
   };
   if (!policy) return attempt();
-  return policy.run(attempt, { signal });
+  return policy.run(attempt, trace ? { signal, onWait: (delay, n, error) => trace.retryWait(delay, n, error) } : { signal });
 }

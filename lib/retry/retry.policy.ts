@@ -21,6 +21,8 @@ export interface RetryRunOptions {
   signal?: AbortSignal;
   /** Called after every failed attempt, before the decision; `attempt` counts from 1. */
   onFailure?: (error: unknown, attempt: number) => void;
+  /** Called before each wait, with its length in milliseconds, the attempt that failed and its error. */
+  onWait?: (delay: number, attempt: number, error: unknown) => void;
   /** Called when the policy gives up, with the error about to be thrown and why. */
   onGiveUp?: (error: unknown, reason: Extract<RetryDecision, { retry: false }>['reason']) => void;
 }
@@ -110,6 +112,7 @@ export class RetryPolicy {
           delay: decision.delay,
           retryAfter: (error as TransportError).retryAfter,
         });
+        options.onWait?.(decision.delay, attempt, error);
         try {
           await this.clock.sleep(decision.delay, signal);
         } catch {

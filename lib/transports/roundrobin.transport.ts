@@ -1,5 +1,6 @@
 import type { OutgoingMail } from '../core/mail.types.js';
 import type { SendAttempt, TransportBatchOutcome, TransportResult } from '../core/send-result.types.js';
+import type { TransportSendOptions } from '../core/send-trace.types.js';
 import type { Transport } from '../core/transport.types.js';
 import { MailerConfigurationError, TransportError } from '../errors/mailer.error.js';
 import { DEFAULT_SEND_CONCURRENCY, sendThrough } from './transport-batch.js';
@@ -125,12 +126,17 @@ export class RoundRobinTransport implements Transport {
     });
   }
 
-  async send(mail: OutgoingMail): Promise<TransportResult> {
+  /** With a trace in `options`, each transport tried is one attempt of it (a failover hop). */
+  async send(mail: OutgoingMail, options: TransportSendOptions = {}): Promise<TransportResult> {
     const attempts: SendAttempt[] = [];
     let last: TransportError | undefined;
+    const trace = options.trace;
     for (const transport of this.plan()) {
       try {
-        return this.delivered(transport, await transport.send(mail), attempts);
+        const result = trace
+          ? await trace.attempt(transport, (inner) => transport.send(mail, { trace: inner }))
+          : await transport.send(mail);
+        return this.delivered(transport, result, attempts);
       } catch (thrown) {
         const error = normalizeTransportFailure(transport, thrown);
         // Invalid mail, unsupported feature, configuration: not an outage, and the same everywhere.

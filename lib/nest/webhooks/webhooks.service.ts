@@ -3,6 +3,9 @@ import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModu
 import { ModuleRef } from '@nestjs/core';
 import { findEventEmitter, type EventSink } from '../event-emitter.js';
 import { MailerService } from '../mailer.service.js';
+import type { MailerRuntime } from '../mailer.runtime.js';
+import { MAILER_RUNTIME } from '../mailer.tokens.js';
+import { MailTelemetry } from '../../telemetry/mail.telemetry.js';
 import { Subject, type Observable } from 'rxjs';
 import {
   type DeliveryEvent,
@@ -99,6 +102,7 @@ interface Claimed {
 @Injectable()
 export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('MailerWebhooks');
+  private telemetry = MailTelemetry.off();
   private readonly subject = new Subject<DeliveryEvent>();
   private readonly adapters = new Map<string, PreparedWebhookReceiver>();
   private readonly sinks: DeliveryEventSink[];
@@ -159,6 +163,7 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    this.telemetry = await this.findTelemetry();
     if (this.redisClaims) {
       try {
         await this.redisClaims.connect();
@@ -171,6 +176,17 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     this.attachSuppression();
     if (this.options.eventEmitter === false) return;
     this.eventSink = await findEventEmitter(this.moduleRef);
+  }
+
+  /** The mailer's telemetry (its options), or one with the defaults without a MailerModule. */
+  private async findTelemetry(): Promise<MailTelemetry> {
+    try {
+      const runtime = this.moduleRef.get<MailerRuntime>(MAILER_RUNTIME as never, { strict: false });
+      if (runtime?.telemetry) return runtime.telemetry;
+    } catch {
+      // No MailerModule in this application.
+    }
+    return MailTelemetry.create(undefined);
   }
 
   /** Hard bounces and complaints reach the MailerModule's suppression list unless turned off. */
@@ -206,7 +222,7 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     const adapter = this.adapters.get(provider);
     if (!adapter) return { status: 'unknown-provider', provider };
     try {
-      return await this.process(provider, adapter, request, now);
+      return await this.telemetry.webhook(provider, () => this.process(provider, adapter, request, now));
     } catch (error) {
       // Logged here, once; the endpoint answers 500 without logging again.
       this.logger.error(`A ${provider} webhook delivery was not recorded; the provider will deliver it again: ${redact(messageOf(error))}`);
@@ -218,6 +234,7 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     const verification = await adapter.verify(request, now);
     if (!verification.ok) {
       this.logger.warn(`Refused a ${provider} webhook (${verification.reason}): ${verification.message}`);
+      this.telemetry.signatureFailure(provider, verification.reason);
       return { status: 'unauthorized', verification };
     }
 

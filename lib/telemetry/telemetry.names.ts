@@ -1,0 +1,75 @@
+/** The instrumentation scope spans and metrics are recorded under. */
+export const TELEMETRY_SCOPE = 'nestjs-mailroom';
+
+/** Span names (low cardinality; what varies is in attributes). */
+export const SPAN_NAMES = {
+  send: 'mail.send',
+  render: 'mail.render',
+  compose: 'mail.compose',
+  attempt: 'mail.attempt',
+  batch: 'mail.send_batch',
+  enqueue: 'mail.enqueue',
+  process: 'mail.process',
+  webhook: 'mail.webhook',
+  bounce: 'mail.bounce.parse',
+} as const;
+
+/** Metric names, as documented in the README's telemetry table. */
+export const METRIC_NAMES = {
+  sent: 'mailroom.mail.sent',
+  failed: 'mailroom.mail.failed',
+  rejected: 'mailroom.recipients.rejected',
+  suppressed: 'mailroom.recipients.suppressed',
+  sendDuration: 'mailroom.send.duration',
+  attemptDuration: 'mailroom.attempt.duration',
+  retries: 'mailroom.retries',
+  rateLimitWait: 'mailroom.ratelimit.wait',
+  webhookEvents: 'mailroom.webhook.events',
+  signatureFailures: 'mailroom.webhook.signature_failures',
+  bounces: 'mailroom.bounces',
+  queueJobs: 'mailroom.queue.jobs',
+} as const;
+
+/** Attribute keys. Those on metrics take few values (names from configuration, closed vocabularies). */
+export const ATTR = {
+  transport: 'mailroom.transport',
+  transportKind: 'mailroom.transport.kind',
+  provider: 'mailroom.provider',
+  outcome: 'mailroom.outcome',
+  errorType: 'error.type',
+  kind: 'mailroom.classification.kind',
+  reason: 'mailroom.classification.reason',
+  bounce: 'mailroom.classification.bounce',
+  retryable: 'mailroom.classification.retryable',
+  action: 'mailroom.classification.action',
+  status: 'mailroom.smtp.status',
+  replyCode: 'mailroom.smtp.reply_code',
+  httpStatus: 'http.response.status_code',
+  messageId: 'mailroom.message.id',
+  template: 'mailroom.template',
+  tenant: 'mailroom.tenant',
+  recipientCount: 'mailroom.recipients.count',
+  recipientDomains: 'mailroom.recipients.domains',
+  recipientHashes: 'mailroom.recipients.hashes',
+  subjectHash: 'mailroom.subject.hash',
+  accepted: 'mailroom.recipients.accepted',
+  rejected: 'mailroom.recipients.rejected',
+  suppressed: 'mailroom.recipients.suppressed',
+  deliveredBy: 'mailroom.delivered_by',
+  attempts: 'mailroom.attempts',
+  attemptNumber: 'mailroom.attempt.number',
+  hop: 'mailroom.attempt.hop',
+  retryDelay: 'mailroom.retry.delay',
+  waitDuration: 'mailroom.wait.duration',
+  batchSize: 'mailroom.batch.size',
+  eventType: 'mailroom.event.type',
+  webhookOutcome: 'mailroom.webhook.outcome',
+  webhookReason: 'mailroom.webhook.reason',
+  bounceResults: 'mailroom.bounce.results',
+  queueName: 'messaging.destination.name',
+  queueState: 'mailroom.queue.state',
+  messagingSystem: 'messaging.system',
+  messagingOperation: 'messaging.operation.type',
+  jobId: 'messaging.message.id',
+  jobAttempt: 'mailroom.job.attempt',
+} as const;
