@@ -35,8 +35,9 @@ export function outcomeOfAction(action: string | undefined): ReportOutcome | und
  * "has not yet been delivered", "No action is required on your part. Delivery attempts will continue",
  * Exchange's "Delivery delayed:", "Delivery is delayed to these recipients", "hasn't been delivered
  * yet", Gmail's "(Delay)", "will retry for 46 more hours", "Message will be retried for 2 more day(s)",
- * OpenSMTPD's "only a temporary failure report", and RFC 3464's own "Action: delayed" when an MTA
- * writes its fields into the text.
+ * OpenSMTPD's "only a temporary failure report", the "delayed delivery notice" of qmail set-ups that
+ * warn ("has been undeliverable to the following recipients for at least …", "will continue to
+ * attempt"), and RFC 3464's own "Action: delayed" when an MTA writes its fields into the text.
  */
 const WARNING_WORDS = new RegExp([
   'this is a warning', 'you do not need to re-?send', 'no action is required on your part',
@@ -47,21 +48,23 @@ const WARNING_WORDS = new RegExp([
   'delivery (?:to the following recipients? )?(?:has been|is|was) delayed', 'delivery (?:is )?delayed to',
   'message (?:is|has been|was) delayed', 'could not send message for past', 'delay(?:ed)? (?:delivery )?notification',
   "you(?:'ll| will) be notified if", 'delivery incomplete', 'temporary problem delivering', 'action: delayed',
+  'delayed delivery notice', 'undeliverable to the following recipients for at least',
 ].join('|'));
 
-const WARNING_SUBJECT = /^(?:warning|delayed mail|delivery delayed|delay(?:ed)? notification)\b|\(delay\)|\bdelayed \d+ (?:hours?|minutes?|days?)\b|still being retried|not yet delivered/;
+const WARNING_SUBJECT = /^(?:warning|delayed mail|delivery delayed|delay(?:ed)? (?:delivery )?notice|delay(?:ed)? notification)\b|\(delay\)|\bdelayed \d+ (?:hours?|minutes?|days?)\b|still being retried|not yet delivered/;
 
 /**
  * What they write when they have given up: qmail's "I'm not going to try again", Exim's "This is a
  * permanent error" and "retry timeout exceeded", Sendmail's "permanent fatal errors", "Message will be
  * deleted from queue" and "Cannot send message for 5 days", Gmail's "failed permanently", Exchange's
- * "Delivery has failed to these recipients", and "gave up" / "giving up" in any of them. Exim's warning
+ * "Delivery has failed to these recipients" and "has stopped trying", and "gave up" / "giving up" in
+ * any of them. Exim's warning
  * says the software "will give up" one day: the future tense is no verdict.
  */
 const FINAL_WORDS = new RegExp([
   'not going to try again', 'gave up', 'given up', 'giving up', 'failed permanently', 'permanent(?:ly)? (?:fatal )?(?:error|failure)',
   'retry timeout exceeded', 'deleted from (?:the )?queue', 'in the queue too long', 'cannot send message for \\d',
-  'delivery has failed to', 'could not be delivered to one or more', 'message expired',
+  'delivery has failed to', 'could not be delivered to one or more', 'message expired', 'stopped trying',
   'action: failed',
 ].join('|'));
 
