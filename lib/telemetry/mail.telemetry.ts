@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { Attributes, Context, Counter, Histogram, Meter, ObservableGauge, Span, Tracer } from '@opentelemetry/api';
 import type { Classification } from '../core/classification.types.js';
 import type { DeliveryEvent } from '../core/delivery-event.types.js';
 import type { OutgoingMail } from '../core/mail.types.js';
@@ -7,7 +6,8 @@ import type { RejectedRecipient, SendResult, TransportResult } from '../core/sen
 import type { SendTrace, TransportIdentity } from '../core/send-trace.types.js';
 import { MailCancelledError, TransportError } from '../errors/mailer.error.js';
 import type { BounceResult } from '../bounces/bounce.types.js';
-import { loadOtelApi, type OtelApiModule } from './otel-api.loader.js';
+import { loadOtelApi } from './otel-api.loader.js';
+import type { Attributes, Context, Counter, Histogram, Meter, ObservableGauge, OtelApiModule, Span, Tracer } from './otel.types.js';
 import { ATTR, METRIC_NAMES, SPAN_NAMES, TELEMETRY_SCOPE } from './telemetry.names.js';
 import type { MailerTelemetryOptions } from './telemetry.options.js';
 import { TelemetryPrivacy } from './telemetry.privacy.js';
