@@ -54,8 +54,8 @@ export {
 } from './core/delivery-event.types.js';
 export { classifySmtpReply } from './bounces/smtp-reply.classifier.js';
 export { classifyProviderError, type ProviderErrorInput } from './bounces/provider-error.classifier.js';
-export { parseBounce } from './bounces/bounce.parser.js';
-export type { BounceResult } from './bounces/bounce.types.js';
+export { parseBounce, parseBounceReport } from './bounces/bounce.parser.js';
+export type { BounceNotice, BounceReport, BounceResult } from './bounces/bounce.types.js';
 
 // Errors.
 export {

@@ -1,13 +1,14 @@
 import type { BounceReason } from '../core/classification.types.js';
-import type { BounceResult, BounceFormatReader, Finding, ParsedMail } from './bounce.types.js';
+import type { BounceNotice, BounceReport, BounceResult, BounceFormatReader, Finding, ParsedMail } from './bounce.types.js';
 import { readDeliveryStatus } from './dsn.reader.js';
 import { FORMAT_READERS } from './formats/index.js';
-import { autoReplyReader } from './formats/auto-reply.reader.js';
+import { autoReplyReader, isChallenge, isPlainAutoReply } from './formats/auto-reply.reader.js';
 import { feedbackReader } from './formats/feedback.reader.js';
 import { readAddressBlocks, excludedAddresses } from './formats/text-block.reader.js';
 import { parseMime } from './mime.reader.js';
-import { buildClassification, decideReason } from './reason.classifier.js';
-import { commandIn, cutOriginal, fieldIn, isLocalUnknown, replyIn, squash, statusIn } from './text.helpers.js';
+import { buildClassification, decideReason, normalizeDiagnostic } from './reason.classifier.js';
+import { CONNECT_FAILED, RAN_OUT_OF_TIME, outcomeOfAction, outcomeOfWording, type ReportOutcome } from './report-outcome.rules.js';
+import { ADDRESS_RE, cleanAddress, commandIn, cutOriginal, fieldIn, isLocalUnknown, replyIn, squash, statusIn } from './text.helpers.js';
 
 /**
  * The Status field or the status in the diagnostic text? The field is the reporting MTA's verdict, the
@@ -184,11 +185,33 @@ function findingsOf(mail: ParsedMail): Finding[] {
   return found;
 }
 
+/**
+ * Who a challenge is about: the address the held message was sent to, as its quoted header names it
+ * (the filter answers from its own or a confirmation address), else the address that answered.
+ */
+function challengeFinding(mail: ParsedMail): Finding {
+  let recipient = mail.from;
+  const quoted = mail.original ?? mail.text.slice(cutOriginal(mail.text).length);
+  const to = quoted.length > 0 ? fieldIn(quoted.slice(0, 20000), 'to') : undefined;
+  const m = to ? new RegExp(ADDRESS_RE.source).exec(to) : null;
+  if (m) recipient = cleanAddress(m[0]);
+  return { recipient, diagnostic: squash(cutOriginal(mail.text)).slice(0, 400), notice: 'challenge' };
+}
+
 function findingsOfFormats(mail: ParsedMail): Finding[] {
   const complaints = feedbackReader.read(mail, []);
   if (complaints.length > 0) return complaints;
   let dsn = mail.deliveryStatus !== undefined ? readDeliveryStatus(mail.deliveryStatus) : [];
   if (dsn.length === 0) dsn = dsnFromText(mail.text);
+  if (dsn.length === 0) {
+    // Automatic answers that report no failure are told apart before the text readers, whose loose
+    // wording would read a quoted subject ("Problem with your order") as a bounce.
+    if (isChallenge(mail)) return [challengeFinding(mail)];
+    if (isPlainAutoReply(mail)) {
+      const a = autoReplyReader.read(mail, dsn);
+      if (a.length > 0) return a;
+    }
+  }
   for (const reader of FORMAT_READERS) {
     const found = reader.read(mail, dsn);
     if (found.length > 0) return merge(dsn, found);
@@ -220,8 +243,18 @@ function domainOf(address: string): string | undefined {
   return at > 0 && at < address.length - 1 ? address.slice(at + 1).toLowerCase() : undefined;
 }
 
-/** Status, reply code and reason of one finding, as a BounceResult. */
-export function resultOf(f: Finding, messageId?: string): BounceResult {
+/**
+ * Status, reply code and reason of one finding, as a BounceResult. `reportOutcome` is what the report's
+ * wording says for recipients whose own Action field says nothing.
+ *
+ * Whether delivery ended is the report's verdict, not the status's first digit: `Action: failed` (or a
+ * notice that says it gave up) is `bounced` and not retryable, even with the last temporary status
+ * Postfix keeps (`4.4.1`); `Action: delayed` (or a delay warning's wording) is `deferred`, with a 4.x.x
+ * status, never a hard bounce and nothing for the sender to do (the reporting MTA is still trying).
+ */
+export function resultOf(f: Finding, messageId?: string, reportOutcome?: ReportOutcome): BounceResult {
+  const outcome = f.kind === 'complained' ? undefined : (outcomeOfAction(f.action) ?? reportOutcome);
+  const warning = outcome === 'warning';
   const diag = f.diagnostic ? unwrapContinuations(squash(f.diagnostic)) : undefined;
   let replyCode = f.replyCode;
   if (replyCode === undefined && diag) {
@@ -236,23 +269,51 @@ export function resultOf(f: Finding, messageId?: string): BounceResult {
     const said = paired !== undefined && (cls === undefined || paired[0] === cls || replyCode !== undefined) ? paired : statusIn(diag, cls, status);
     status = preferStatus(status, said, replyCode);
   }
+  if (warning && status !== undefined && status[0] === '5') {
+    // A warning that quotes a permanent code: the attempt it quotes did not end delivery, the MTA is
+    // still trying, so the condition is reported as the temporary one it has turned out to be.
+    status = `4${status.slice(1)}`;
+  }
   if (replyCode !== undefined && status !== undefined && String(replyCode)[0] !== status[0]) {
     // The status is the MTA's final verdict; a reply code of another class is an earlier attempt, but
     // the remote reply behind the verdict may be quoted further on.
     replyCode = diag ? replyIn(diag, status[0]).code : undefined;
   }
+  if (warning && replyCode !== undefined && replyCode >= 500) replyCode = undefined;
   const command = f.command ?? (diag ? commandIn(diag) : undefined);
   const hint = f.hint ?? (diag && (status === undefined || status.endsWith('.0')) && isLocalUnknown(f.diagnostic ?? '') ? 'userunknown' : undefined);
-  const reason = decideReason({
-    status, replyCode, text: diag, command, action: f.action, hint, diagnosticType: f.diagnosticType, remoteMta: f.remoteMta,
+  const action = f.action ?? (warning ? 'delayed' : outcome === 'final' ? 'failed' : undefined);
+  let reason = decideReason({
+    status, replyCode, text: diag, command, action, hint, diagnosticType: f.diagnosticType, remoteMta: f.remoteMta,
     domain: domainOf(f.recipient),
   });
+  // A message given up on because the next hop never took a connection (refused, timed out) expired:
+  // the MTA tried for its whole queue lifetime. While it is still trying, the same words are a network error.
+  if (outcome === 'final' && reason === 'networkerror' && diag) {
+    const t = normalizeDiagnostic(diag);
+    // A 5xx that says "connection refused" is the remote's own refusal, unless it wraps the expiry.
+    if (CONNECT_FAILED.test(t) && (replyCode === undefined || replyCode < 500 || RAN_OUT_OF_TIME.test(t))) reason = 'expired';
+  }
   if (status === undefined && f.kind !== 'complained' && reason !== 'vacation') {
     if (replyCode !== undefined && replyCode >= 400) status = `${String(replyCode)[0]}.0.0`;
     else if (reason === 'delivered') status = '2.0.0';
-    else status = f.action === 'delayed' ? '4.0.0' : '5.0.0';
+    else status = warning ? '4.0.0' : '5.0.0';
   }
-  const classification = buildClassification(reason, replyCode, status, diag, f.recipient, f.kind);
+  let kind = f.kind;
+  if (kind === undefined && reason !== 'delivered' && reason !== 'vacation' && reason !== 'feedback') {
+    if (warning) kind = 'deferred';
+    else if (outcome === 'final') kind = 'bounced';
+  }
+  const classification = buildClassification(reason, replyCode, status, diag, f.recipient, kind);
+  if (warning && classification.kind === 'deferred') {
+    // Nothing has bounced yet: not a hard bounce, and sending again would only make a second copy.
+    if (classification.bounce === 'hard') classification.bounce = 'soft';
+    classification.action = 'none';
+  } else if (classification.kind === 'bounced' && classification.action === 'suppress' && status?.[0] === '4') {
+    // A hard reason on a temporary status (`450 4.1.1` until the queue lifetime ran out) is reported as
+    // hard, but the suppression policy does not list an address on a temporary answer.
+    classification.action = 'none';
+  }
   const out: BounceResult = { recipient: f.recipient, classification };
   if (messageId) out.originalMessageId = messageId;
   if (f.reportingMta) out.reportingMta = f.reportingMta;
@@ -262,36 +323,85 @@ export function resultOf(f: Finding, messageId?: string): BounceResult {
   return out;
 }
 
-/** Reads an already MIME-parsed mail. */
-export function readParsedMail(mail: ParsedMail): BounceResult[] {
+/** The Message-ID an automatic answer names as the one it answers. */
+function answeredMessageId(mail: ParsedMail): string | undefined {
+  const m = /<[^>]+>/.exec(mail.headers.get('in-reply-to') ?? '');
+  return m ? m[0] : originalMessageId(mail);
+}
+
+function noticeOf(f: Finding, mail: ParsedMail): BounceNotice {
+  const n: BounceNotice = { recipient: f.recipient };
+  if (f.diagnostic) n.diagnostic = squash(f.diagnostic);
+  const id = answeredMessageId(mail);
+  if (id) n.originalMessageId = id;
+  return n;
+}
+
+/**
+ * Reads an already MIME-parsed mail into a report: delivery failures, delay warnings and complaints in
+ * `results`; an absence note, a challenge-response request and recipients reported as delivered beside
+ * them.
+ */
+export function readBounceReport(mail: ParsedMail): BounceReport {
+  const report: BounceReport = { results: [], delivered: [] };
   const findings = findingsOf(mail);
-  if (findings.length === 0) return [];
+  if (findings.length === 0) return report;
   const id = originalMessageId(mail);
   const seen = new Set<string>();
-  const out: BounceResult[] = [];
+  // The wording is read once, and only when some recipient has no Action of its own.
+  let wording: ReportOutcome | undefined | null = null;
   for (const f of findings) {
     const key = f.recipient;
     if (key !== '' && seen.has(key)) continue;
     seen.add(key);
-    out.push(resultOf(f, id));
+    if (f.notice === 'challenge') {
+      report.challenge = noticeOf(f, mail);
+      continue;
+    }
+    if (wording === null && outcomeOfAction(f.action) === undefined && f.kind !== 'complained') {
+      wording = outcomeOfWording(mail.subject, cutOriginal(mail.text));
+    }
+    const r = resultOf(f, id, wording ?? undefined);
+    const reason = r.classification.reason;
+    if (reason === 'vacation') report.autoReply = noticeOf(f, mail);
+    else if (reason === 'delivered') report.delivered.push(r);
+    else report.results.push(r);
   }
-  return out;
+  return report;
+}
+
+/** Reads an already MIME-parsed mail: its delivery failures, delay warnings and complaints. */
+export function readParsedMail(mail: ParsedMail): BounceResult[] {
+  return readBounceReport(mail).results;
+}
+
+function isEmptyReport(r: BounceReport): boolean {
+  return r.results.length === 0 && r.delivered.length === 0 && r.autoReply === undefined && r.challenge === undefined;
 }
 
 /**
- * Parses a bounce e-mail: RFC 3464 delivery-status reports (and message/global-delivery-status),
- * RFC 5965 complaints, RFC 3834 auto-replies and the plain-text formats of the MTAs and providers
- * that write none of those. Returns one result per recipient; a mail that is not a report gives an
- * empty list.
+ * Parses a returned e-mail into a {@link BounceReport}: RFC 3464 delivery-status reports (and
+ * message/global-delivery-status), RFC 5965 complaints and the plain-text formats of the MTAs and
+ * providers that write none of those go to `results`; RFC 3834 auto-replies (and the older forms of
+ * vacation programs), challenge-response requests and success reports are told apart beside them.
  */
-export async function parseBounce(raw: Buffer | string): Promise<BounceResult[]> {
+export async function parseBounceReport(raw: Buffer | string): Promise<BounceReport> {
   const mail = await parseMime(raw);
-  const results = readParsedMail(mail);
-  if (results.length > 0 || mail.original === undefined) return results;
+  const report = readBounceReport(mail);
+  if (!isEmptyReport(report) || mail.original === undefined) return report;
   // A report forwarded as an attachment (a helpdesk or a relay passing the bounce on): read it once.
   const head = mail.original.slice(0, 8192);
-  if (!/multipart\/report|delivery-status|^from:[^\n]*(?:mailer-daemon|postmaster)/im.test(head)) return results;
-  return readParsedMail(await parseMime(mail.original));
+  if (!/multipart\/report|delivery-status|^from:[^\n]*(?:mailer-daemon|postmaster)/im.test(head)) return report;
+  return readBounceReport(await parseMime(mail.original));
+}
+
+/**
+ * Parses a bounce e-mail and returns one result per recipient whose delivery failed (or is delayed),
+ * or who complained. An auto-reply, a challenge-response request, a success report and a mail that is
+ * no report at all give an empty list; {@link parseBounceReport} tells those apart.
+ */
+export async function parseBounce(raw: Buffer | string): Promise<BounceResult[]> {
+  return (await parseBounceReport(raw)).results;
 }
 
 export type { BounceFormatReader };

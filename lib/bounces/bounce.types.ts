@@ -16,6 +16,31 @@ export interface BounceResult {
   diagnostic?: string;
 }
 
+/**
+ * An automatic answer that is not a delivery failure: a challenge-response filter's request to
+ * confirm the message, or an absence note.
+ */
+export interface BounceNotice {
+  /** The address that answered: the recipient of the returned message, or its filter. */
+  recipient: string;
+  /** The first words of the answer, white space collapsed. */
+  diagnostic?: string;
+  /** Message-ID of the message it answers, when the answer carries it (In-Reply-To, the quoted message). */
+  originalMessageId?: string;
+}
+
+/** Everything a returned e-mail says, sorted by what the sender should do about it. */
+export interface BounceReport {
+  /** Delivery failures, delay warnings and complaints, one per recipient: what a bounce handler acts on. */
+  results: BounceResult[];
+  /** Set when the mail is an automatic reply (vacation, out of office): the message was delivered. */
+  autoReply?: BounceNotice;
+  /** Set when the mail is a challenge-response filter asking the sender to confirm the message. */
+  challenge?: BounceNotice;
+  /** Recipients a delivery report names as delivered, relayed or expanded (reason `delivered`). */
+  delivered: BounceResult[];
+}
+
 /** A MIME-parsed e-mail reduced to what the readers look at. */
 export interface ParsedMail {
   /** Top-level header fields, names lower case, values as they came (unfolded, decoded). */
@@ -59,6 +84,8 @@ export interface Finding {
   kind?: DeliveryKind;
   /** The comment of an RFC 3464 Status field, while the delivery-status part is read. */
   statusComment?: string;
+  /** The mail is no failure report but a challenge-response filter's request to confirm the message. */
+  notice?: 'challenge';
 }
 
 /**

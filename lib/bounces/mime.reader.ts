@@ -19,7 +19,8 @@ const OPTIONS: MailParserOptions = {
 const KEPT_HEADERS = new Set([
   'to', 'x-failed-recipients', 'auto-submitted', 'x-autoreply', 'x-autorespond', 'x-autoresponder',
   'x-apple-action', 'precedence', 'x-mailer', 'x-ses-outgoing', 'message-id', 'x-original-message-id',
-  'x-mlserver', 'x-ml-server', 'x-ml-name', 'list-software',
+  'x-mlserver', 'x-ml-server', 'x-ml-name', 'list-software', 'in-reply-to', 'x-delivery-agent', 'x-autoreply-from',
+  'x-mail-autoreply', 'x-mailman-version', 'list-id',
 ]);
 
 const REPORT_PARTS = new Set([

@@ -31,6 +31,7 @@ export interface ReasonInput {
 }
 
 const MATCHER = new ReasonMatcher(REASON_PATTERNS);
+const QUOTA = /quota|mailbox (?:is )?full/i;
 const ANY = (r: BounceReason): BounceReason => r;
 
 const WHITESPACE = /\s+/g;
@@ -169,7 +170,9 @@ export function decideReason(input: ReasonInput): BounceReason {
   if (input.hint) return input.hint;
 
   const fromStatus = reasonOfStatus(status);
-  if (fromStatus !== undefined && DECISIVE_STATUS.has(fromStatus)) return fromStatus;
+  // Some servers write a size status (5.2.3, 5.3.4) for a message that would take the mailbox over its
+  // quota: then the words decide.
+  if (fromStatus !== undefined && DECISIVE_STATUS.has(fromStatus) && !(fromStatus === 'emailtoolarge' && QUOTA.test(input.text ?? ''))) return fromStatus;
 
   const command = input.command;
   const text = input.text ? normalizeDiagnostic(input.text) : '';

@@ -167,6 +167,20 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'too many messages on the server', 'bo[iî]te (?:du destinataire )?pleine', 'mailbox has exceeded',
     'postfach voll', 'casella piena', 'buz[oó]n lleno', 'account disabled temporarly for exceeding receiving limits',
     'quota exceeded', 'domaindisk quota', 'userdisk quota', 'mailbox over quota', 'user over quota', 'is over quota',
+    // A message that would take the mailbox over its quota fills the mailbox, whatever its own size.
+    'exceed(?:s|ed|ing)? (?:the |their |its |his |her |your |this |user\'?s? |recipient\'?s? |remaining |available |allowed |mailbox |storage |disk )*quota',
+    'quota (?:is )?(?:full|reached|exhausted|limit reached)', 'storage (?:quota|limit|space) (?:is )?(?:full|reached|exceeded|exhausted)',
+    'mailbox (?:storage )?(?:limit|capacity) (?:reached|exceeded)', 'not enough (?:quota|storage)', 'inbox is full', 'mailbox is at capacity',
+    // Providers' own templates: German, French, Spanish, Italian, Portuguese, Dutch, Japanese, Chinese, Russian.
+    'postfach (?:des empfängers |des empfaengers )?(?:ist )?(?:voll|überfüllt|ueberfuellt)', 'speicherplatz.{0,40}(?:erschöpft|überschritten|voll|belegt)', '(?:quota|kontingent|speicherkontingent) (?:ist )?überschritten',
+    'bo[iî]te (?:aux lettres |de r[ée]ception |mail )?(?:du destinataire |de votre correspondant )?(?:est )?(?:pleine|satur[ée]e)', 'quota (?:est )?(?:d[ée]pass[ée]|atteint)', 'espace de stockage .{0,30}(?:plein|satur|insuffisant)',
+    'buz[oó]n (?:de correo )?(?:del destinatario )?(?:est[aá] )?(?:lleno|completo|saturado)', 'cuota (?:de (?:almacenamiento|buz[oó]n) )?(?:excedida|superada|llena)',
+    'casella (?:di posta )?(?:del destinatario )?(?:[èe] )?(?:piena|satura)', 'quota (?:di spazio )?(?:superata|esaurita)', 'spazio (?:su disco )?(?:esaurito|insufficiente)',
+    'caixa (?:postal |de correio |de entrada )?(?:do destinat[aá]rio )?(?:est[aá] )?(?:cheia|lotada)', '(?:cota|quota) (?:de armazenamento )?excedida',
+    '(?:mailbox|postvak|postbus|brievenbus) (?:van de ontvanger )?(?:is )?vol\b', 'quotum (?:is )?overschreden',
+    'メールボックス.{0,10}(?:一杯|いっぱい|満杯|容量)', '容量.{0,6}(?:超過|超え|オーバー|一杯|いっぱい|不足)',
+    '(?:邮箱|信箱|郵箱|邮件箱).{0,10}(?:已满|满了|已滿|空间不足|容量不足|超出)', '空间已满', '超过.{0,6}(?:容量|配额)',
+    '(?:ящик|почтовый ящик).{0,30}переполнен', 'превышен.{0,20}(?:квот|лимит|размер)', 'переполнен',
   ].join('|')],
   // "552 Too much mail data" is RFC 5321's own wording for a message over the size limit (§4.5.3.1.10).
   ['emailtoolarge', [
@@ -177,6 +191,10 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'mail size exceeds', 'message exceeds the size limit', 'too large for this ',
   ].join('|')],
   ['suspend', [
+    '(?:konto|postfach|benutzerkonto) .{0,30}(?:deaktiviert|gesperrt|stillgelegt)', 'compte .{0,30}(?:d[ée]sactiv[ée]|suspendu|ferm[ée])',
+    '(?:cuenta|buz[oó]n) .{0,30}(?:desactivad|suspendid|deshabilitad)', '(?:account|casella) .{0,30}(?:disattivat|sospes|disabilitat)',
+    '(?:conta|caixa) .{0,30}(?:desativad|suspens|bloquead)', '(?:account|mailbox|postvak) .{0,30}(?:gedeactiveerd|opgeheven|uitgeschakeld)',
+    'アカウント.{0,20}(?:停止|無効)', '(?:帐户|账户|账号|邮箱).{0,10}(?:已停用|已冻结|被冻结|已禁用|已注销)', '(?:ящик|аккаунт|учетная запись|учётная запись).{0,30}(?:заблокирован|отключен|удал[её]н)',
     'is currently suspended', 'has been suspended', 'temporar(?:il)?y? locked', 'archived recipient', 'boite du destinataire archivee',
     'account (?:is |has been )?(?:disabled|deactivated|inactive|locked|frozen|suspended|expired)',
     'mailbox (?:is |has been |currently )?(?:disabled|deactivated|frozen|suspended|inactive)', 'inbox (?:is |has been |currently )?(?:disabled|deactivated|frozen|suspended|inactive)', 'deactivated mailbox',
@@ -206,7 +224,23 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'is not allowed to send mail\\..{0,80}_401', 'authentication checks? (?:did not pass|failed)', 'unauthenticated email',
     'arc validation', 'fails to pass authentication checks', 'does not have authentication information',
   ].join('|')],
+  // A domain that does not exist, in providers' own templates (tried before their "does not exist").
+  ['hostunknown', [
+    'domaine (?:est )?(?:inconnu|inexistant|introuvable)', 'domaine .{0,30}n\'existe pas', 'dominio (?:inexistente|desconocido|inesistente)',
+    'dominio .{0,30}(?:no existe|non esiste|n[ãa]o existe)', 'domain (?:existiert nicht|ist unbekannt)', 'dom[äa]ne .{0,30}(?:existiert nicht|unbekannt)',
+    'domein .{0,30}(?:bestaat niet|onbekend)', 'ドメイン.{0,20}(?:存在しません|見つかりません)', '域名.{0,10}(?:不存在|无效|无法解析)', 'домен.{0,30}(?:не существует|не найден)',
+  ].join('|')],
   ['userunknown', [
+    // Providers' own templates: German, French, Spanish, Italian, Portuguese, Dutch, Japanese, Chinese, Russian.
+    '(?:empfänger|empfaenger|adresse|postfach|benutzer|e-mail-adresse).{0,40}(?:existiert nicht|nicht gefunden|unbekannt|ung[üu]ltig)', 'unbekannte?r? (?:empfänger|benutzer)', 'kein (?:postfach|benutzer)',
+    '(?:adresse|destinataire|utilisateur|bo[iî]te|compte).{0,40}n\'existe (?:pas|plus)', 'adresse (?:[ée]lectronique |e-mail |mail )?(?:inconnue|invalide|inexistante)', '(?:destinataire|utilisateur) inexistant',
+    '(?:usuario|destinatario|direcci[oó]n|cuenta|buz[oó]n).{0,40}(?:no existe|desconocid|inexistente|no encontrad)',
+    '(?:utente|destinatario|indirizzo|casella).{0,40}(?:inesistente|sconosciut|non esiste|non trovat)',
+    '(?:usu[aá]rio|destinat[aá]rio|endere[çc]o|conta|caixa).{0,40}(?:n[ãa]o existe|desconhecid|inexistente|n[ãa]o encontrad)',
+    '(?:ontvanger|adres|e-mailadres|gebruiker|mailbox).{0,40}(?:bestaat niet|onbekend|niet gevonden)', 'onbekende (?:gebruiker|ontvanger)',
+    '(?:宛先|アドレス|ユーザ|アカウント).{0,20}(?:存在しません|見つかりません|ありません)', 'ユーザー?が(?:存在しない|見つからない)',
+    '(?:收件人|用户|地址|邮箱|帐户|账户|账号|帳號).{0,10}(?:不存在|无效|未找到|不存在)',
+    '(?:адресат|получатель|пользователь|ящик|адрес|аккаунт|ящика).{0,40}(?:не найден|не существует|неизвестен)', 'не существует', 'нет такого (?:пользователя|ящика|адресата)',
     'not listed in (?:domino directory|public name)', '#?5\\.1\\.0 address rejected', 'invalid final delivery userid', 'address (?:couldn\'t|could not|cannot|can\'t) be found', 'recipient address rejected(?:\\.|$| \\()', '\\buser(?:name)? (?:is )?(?:unknown|not found|not known|not exist|does not exist|doesn\'t exist|not active|missing home)',
     'unknown (?:user|recipient|mailbox|local ?part|e-?mail address|address(?! error))', 'no such (?:user|recipient|mailbox|person|address)',
     '(?:recipient|mailbox|address|addressee|account|e-?mail address|email account) (?:does not|doesn\'t|did not|not) exist',
@@ -285,12 +319,14 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'security policies', 'header are not accepted', 'local policy', 'organizational settings', 'low priority',
     'protocol violation', 'not subscribed to this group', 'organization policy', 'content presents a potential',
     'images or other attachments', 'mass mailer', 'allowable number of posts', 'policy violation', '\\bviolates? (?:our |the )?policy',
-    'prohibited (?:attachment|file)', '\\battachment.{0,40}(?:not allowed|prohibited|blocked)', 'by policy',
+    'prohibited (?:attachment|file)', '\\battachment.{0,80}(?:not allowed|prohibited|blocked|forbidden)', 'by policy',
+    'file (?:type|extension)s? .{0,40}(?:not allowed|blocked|prohibited|forbidden)', 'blocked (?:file|attachment) (?:type|extension)',
+    '(?:not allowed|blocked|forbidden) by (?:the )?(?:mail |e-?mail |content |attachment )?policy',
   ].join('|')],
   ['blocked', [
     'blocked using', 'my name was rejected', 'blocked - see', 'blocked by (?!the recipient)', 'blacklisted by', '\\bblack ?list', 'blocklist', 'block list', 'spamcop',
     'spamhaus', 'barracudacentral', 'abuseat', 'dnsbl', '\\brbl\\b', 'bad sender ip', 'banned sending ip', 'client host rejected',
-    'helo command rejected', 'confirm this mail server', 'connection (?:dropped|refused|reset|was dropped|not accepted)', 'go away',
+    'helo command rejected', 'confirm this mail server', 'connection (?:dropped|was dropped|not accepted)', 'go away',
     'dynamic ip', 'dynamic/zombied', 'host network not allowed', 'invalid ip for sending', 'not allowed to send mail from',
     'no access from mail server', 'not currently accepting mail from your ip', 'use the smtp server of your isp', 'refused - see',
     'open proxy', 'sender ip address rejected', 'forbidden by your ip', 'service not available, closing transmission channel',
@@ -306,14 +342,18 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'does not accept mail', 'no smtp service', 'no mx found', 'couldn\'t find a mail exchanger', 'nullmx', 'null mx', 'mail receiving disabled', 'name server: \\.: host not found', 'no mx record found',
     'no route for current request', 'smtp protocol returned a permanent error', 'not accepting (?:any )?(?:mail|messages)',
   ].join('|')],
+  // A connection to the next hop that was refused, timed out, reset or lost is the network failing, not
+  // the sender blocked (a block comes as an SMTP reply that says so); a report that gave the message up
+  // after it calls it expired (see the parser).
   ['networkerror', [
     'could not connect and send', 'network error', 'dns error', 'wasn\'t able to establish an smtp connection', 'dns records for the destination', 'hop count exceeded', 'host is unreachable', 'host name lookup failure',
     'host not found, try again', 'forwarding loop', 'name server reply', 'message looping', 'routing loop', 'no route to host',
     'too many hops', 'unable to resolve route', 'unrouteable mail domain', 'network (?:is )?unreachable', 'connection refused',
+    'connection reset', 'connection timed out', 'timed out while connecting', 'operation timed out',
     'lost connection', 'dns (?:lookup|resolution|query) (?:failed|error)', 'temporary dns', 'name service error',
   ].join('|')],
   ['expired', [
-    'connection timed out', 'could not find a gateway', 'did not accept our requests to connect', 'delivery failed \\d+ attempts', 'envelope expired', 'host not reachable', 'delivery attempts will continue', 'delivery (?:time )?expired', 'expired after',
+    'could not find a gateway', 'did not accept our requests to connect', 'delivery failed \\d+ attempts', 'envelope expired', 'host not reachable', 'delivery attempts will continue', 'delivery (?:time )?expired', 'expired after',
     'failed to deliver to domain ', 'giving up', 'failing for a long time', 'has been delayed', 'not been collected after', 'message expired',
     'message timed out', 'retry time not reached', 'server did not respond', 'in the queue too long', 'after multiple retries',
     'within the allowed queue period', 'could not be delivered for', 'retry timeout exceeded', 'queue(?:d)? too long', 'too long in queue',

@@ -55,6 +55,9 @@ const ORIGINAL_MARKERS = [
   /^[ \t]*(?:original message follows|message headers follow|your message reads \(in part\)|a copy of the original message below|the header of the original message is attached|unsent message below|returned message follows|this is a copy of the original message)/im,
   /^content-type: (?:message\/rfc822|text\/rfc822-headers)/im,
   /^[ \t|]*-{3,}[ \t]*(?:message text follows|original mail as follows)|^original mail as follows:/im,
+  /^[ \t]*possibly truncated original message follows/im,
+  // The same separators in the languages of webmail providers' templates.
+  /^[ \t]*[-=]{2,}[ \t]*(?:die ursprüngliche nachricht|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|oorspronkelijke bericht|元のメッセージ|原始邮件|原邮件|исходное сообщение)/im,
 ];
 
 let lastCutIn = '';
@@ -193,9 +196,17 @@ export function fieldIn(block: string, name: string): string | undefined {
  * Words that, in the reports of Exchange 2003, Lotus Notes/Domino, IMail and similar MTAs which carry
  * no status code, name an unknown mailbox (their own message for it, not a remote server's).
  */
-const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|no valid recipients for this mm|no such user here/i;
+const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|no valid recipients for this mm|no such user here|\(user not found\)/i;
+/**
+ * The same verdict in the languages of providers' own templates (a remote SMTP reply is all but never
+ * localized): unless the words are about a domain.
+ */
+const LOCAL_UNKNOWN_LOCALIZED = /existiert nicht|n'existe (?:pas|plus)|no existe|non esiste|n[ãa]o existe|bestaat niet|inesistente|inexistente|unbekannte?r? (?:empfänger|benutzer)|utente sconosciuto|usu[aá]rio desconhecido|onbekende (?:gebruiker|ontvanger)|存在しません|見つかりません|不存在|не существует|не найден/im;
+
+const ABOUT_DOMAIN = /domain|domaine|dominio|domein|dom[äa]ne|ドメイン|域名|домен/i;
 
 /** Is this the reporting MTA's own "no such mailbox" verdict (see LOCAL_UNKNOWN), with no status code? */
 export function isLocalUnknown(text: string): boolean {
-  return LOCAL_UNKNOWN.test(text) && statusIn(text) === undefined && replyIn(text).code === undefined;
+  if (!LOCAL_UNKNOWN.test(text) && !(LOCAL_UNKNOWN_LOCALIZED.test(text) && !ABOUT_DOMAIN.test(text))) return false;
+  return statusIn(text) === undefined && replyIn(text).code === undefined;
 }

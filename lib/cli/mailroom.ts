@@ -16,6 +16,10 @@ const USAGE = `Usage: nestjs-mailroom bounce <file|dir|->... [--path-prefix P]
 Parses bounce, complaint and auto-reply e-mails and prints one JSON line per input file:
   {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
 
+"results" lists delivery failures, delay warnings and complaints only. An automatic reply adds
+"autoreply": true, a challenge-response request "challenge": true (each with "from", the address that
+answered), and recipients a report names as delivered go to "delivered", in the shape of "results".
+
 A directory is walked recursively; "-" reads one message (or an mbox) from standard input. A file in
 mbox format (starting with "From ") is split into its messages, printed as "<file>#<n>" (n from 1).
 The command is also installed as "mailroom".
@@ -163,8 +167,8 @@ export async function main(
   const window = pool ? opts.jobs * 4 : 1;
   const pending: Array<{ file: string; report: Promise<MessageReport> }> = [];
   const print = async (entry: { file: string; report: Promise<MessageReport> }) => {
-    const { results, error } = await entry.report;
-    const line: Record<string, unknown> = { file: entry.file, results };
+    const { results, error, ...notices } = await entry.report;
+    const line: Record<string, unknown> = { file: entry.file, results, ...notices };
     if (error !== undefined) line.error = error;
     out(`${JSON.stringify(line)}\n`);
   };

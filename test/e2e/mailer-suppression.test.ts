@@ -72,6 +72,22 @@ describe('suppression list', () => {
     await s.waitFor(1);
   });
 
+  it('never learns from a delay warning, even one about an unknown user; the final report of the same MTA does', async () => {
+    const s = await sink();
+    const mailer = await boot({ transport: `${s.url}?tlsMode=none` });
+    const warning = await mailer.handleBounce(readFileSync(new URL('../fixtures/bounces/outcome/postfix-warning-userunknown.eml', import.meta.url)));
+    expect(warning.map((w) => [w.recipient, w.classification.kind, w.classification.reason, w.classification.bounce])).toEqual([
+      ['checking@receiver.test', 'deferred', 'userunknown', 'soft'],
+    ]);
+    expect(await mailer.suppressions!.count()).toBe(0);
+    const sent = await mailer.send({ to: 'checking@receiver.test', text: 'x' });
+    expect(sent.accepted).toEqual(['checking@receiver.test']);
+    await s.waitFor(1);
+
+    await mailer.handleBounce(readFileSync(new URL('../fixtures/bounces/postfix-dsn.eml', import.meta.url)));
+    expect(await mailer.suppressions!.count()).toBe(1);
+  });
+
   it('can be turned off', async () => {
     const s = await sink({ rcpt: userUnknown });
     const mailer = await boot({ transport: `${s.url}?tlsMode=none`, suppression: false });

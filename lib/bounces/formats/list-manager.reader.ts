@@ -1,19 +1,42 @@
 import type { BounceReason } from '../../core/classification.types.js';
 import type { BounceFormatReader, Finding, ParsedMail } from '../bounce.types.js';
-import { cleanAddress, cutOriginal, squash } from '../text.helpers.js';
+import { ADDRESS_RE, cleanAddress, cutOriginal, fieldIn, squash } from '../text.helpers.js';
 
 /** A list manager's own headers (fml writes X-MLServer and X-ML-Name; others List-Software). */
 function isListManager(mail: ParsedMail): boolean {
   const h = mail.headers;
   if (h.has('x-mlserver') || h.has('x-ml-server') || h.has('list-software')) return true;
+  if (isMailman(mail)) return true;
   // The list's administrative address: foo-admin@, foo-owner@, owner-foo@, foo-request@.
   return h.has('x-ml-name') && /(?:-admin|-owner|-request)@|^owner-/.test(mail.from);
 }
 
+/** Mailman's notices come from the list's own administrative address. */
+function isMailman(mail: ParsedMail): boolean {
+  return mail.headers.has('x-mailman-version') && ADMIN_ADDRESS.test(mail.from);
+}
+
+const ADMIN_ADDRESS = /(?:-admin|-owner|-request|-bounces)@|^owner-/;
+
+/**
+ * The list a Mailman refusal is about: the address the returned message was posted to, else the
+ * list's address spelled from the administrative one (announce-owner@ → announce@).
+ */
+function listAddress(mail: ParsedMail): string | undefined {
+  const to = mail.original ? fieldIn(mail.original.slice(0, 20000), 'to') : undefined;
+  const m = to ? new RegExp(ADDRESS_RE.source).exec(to) : null;
+  if (m) return cleanAddress(m[0]);
+  const a = mail.from;
+  return a.startsWith('owner-') ? a.slice(6) : a.replace(/-(?:admin|owner|request|bounces)@/, '@');
+}
+
+/** A Mailman notice that refuses a posting (not one that only says it is held for the moderator). */
+const MAILMAN_REFUSAL = /\brejected\b|not allowed to post|auto-discard|discarded/i;
+
 /** What list managers say when they refuse a posting, and the reason each means. */
 const REFUSALS: ReadonlyArray<readonly [RegExp, BounceReason]> = [
   [/duplicated message-id|duplicate message-id/i, 'notcompliantrfc'],
-  [/not a member|are not member|not member article|members? only|reject(?:ed)? (?:mail|spammers?)|spam mail from a spammer|may cause mail loop/i, 'rejected'],
+  [/not a member|are not member|not member article|members? only|non-?members?|not (?:allowed|authori[sz]ed) to post|reject(?:ed)? (?:mail|spammers?)|spam mail from a spammer|may cause mail loop/i, 'rejected'],
   [/security alert/i, 'securityerror'],
   [/loop alert|loop back warning|detected a loop|unix from loop|system error/i, 'systemerror'],
 ];
@@ -30,6 +53,17 @@ export const listManagerReader: BounceFormatReader = {
   read(mail, dsn) {
     if (dsn.length > 0 || !isListManager(mail)) return [];
     const body = cutOriginal(mail.text);
+    if (isMailman(mail)) {
+      // Mailman names no address in brackets; its refusal is about the list the message was posted to.
+      if (!MAILMAN_REFUSAL.test(mail.subject) && !MAILMAN_REFUSAL.test(body)) return [];
+      const list = listAddress(mail);
+      if (!list) return [];
+      const diagnostic = squash(body).slice(0, 600);
+      const said = REFUSALS.find(([re]) => re.test(diagnostic));
+      const f: Finding = { recipient: list, diagnostic, status: '5.0.0' };
+      if (said) f.hint = said[1];
+      return [f];
+    }
     const out: Finding[] = [];
     let cur: Finding | undefined;
     for (const raw of body.split('\n')) {

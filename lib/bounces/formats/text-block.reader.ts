@@ -20,7 +20,7 @@ import {
  * DragonFly and many appliance MTAs (McAfee, MXLogic, mFILTER, SurfControl…) all write it.
  */
 
-const LEAD = String.raw`^[ \t>*•-]*(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?(?:([^:\n@<>"]{1,48}?)[ \t]*:[ \t]*)?"?<?(${ADDRESS_RE.source})(?![\w-]|\.[\w-])>?"?`;
+const LEAD = String.raw`^[ \t>*•-]*(?:[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?(?:([^:\n@<>"]{1,48}?)[ \t]*[:：][ \t]*)?"?'?<?(${ADDRESS_RE.source})(?![\w-]|\.[\w-])>?'?"?`;
 const ADDRESS_LINE = new RegExp(`${LEAD}(?=$|[ \\t]*(?:[:.(,;\\-\\[]|\\.\\.\\.|$|\\s+[(<]|\\s+(?:said|failed|has|was|is|on|-)\\b|\\s+(?=[^\\n]*\\b(?:[245]\\d\\d|error|invalid|unknown|rejected|denied|not found|full)\\b)))(.*)$`, 'i');
 /** How many lines after a quoted header the refused recipients are looked for (they follow within a few). */
 const QUOTE_REACH = 200;
@@ -34,11 +34,12 @@ const SENTENCE_RECIPIENT = [
   /(?:delivering|deliver|delivery of) (?:your )?(?:mail|message|e-?mail)? ?(?:to|for) (?:the following (?:recipients?|address(?:es)?):?\s*)?<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s.,:;)]|$)/i,
   /(?:could not|couldn't|can ?not|was not|wasn't|cannot) be (?:delivered|sent|forwarded) to:?\s*<?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s.,:;)]|$)/i,
   /(?:message|mail|e-?mail) (?:to|for|addressed to) <?([^\s<>()"]+@[^\s<>()"]+?)>?(?:\s|,|\.|:)/i,
+  /(?:message|mail|e-?mail) (?:that )?you (?:sent|wrote|addressed) (?:to|for) <?([^\s<>()"]+@[^\s<>()"]+?)>?(?=[\s,;:)]|\.(?:\s|$)|$)/i,
   /(?:rcpt to|recipient|address(?:ee)?|destinataire|to):?\s*<([^\s<>()"]+@[^\s<>()"]+?)>/i,
 ];
 
-const BOUNCE_SUBJECT = /undeliver|deliver(?:y|ing)? (?:status|fail|problem|report|notification|has failed|incomplete)|returned mail|return(?:ed)? to sender|failure notice|mail delivery|not (?:be )?delivered|non-?delivery|nondeliverable|rejected|bounce|delayed|could not|warning|mail system error|delivery status|message (?:not|status)|unzustellbar|non remis|no entregado|error|problem|failed/i;
-const BOUNCE_BODY = /error delivering|delivery errors?\b|could not send|failed addresses|no valid recipients|unknown host|malformed (?:recipient )?address|incorrectly constructed|did not like|did not reach|not reach|unknown (?:user|recipient)|undeliverable|no such|invalid (?:recipient|address)|(?:could not|couldn't|can ?not|unable to|wasn't able to|was not able to|failed to|did not) (?:be )?deliver|(?:delivery|deliveries) (?:to the following|has failed|failed|problem|status)|permanent (?:error|fatal|failure)|undeliver|returned to (?:the )?sender|not (?:be )?delivered|fatal error|rejected|remote (?:host|server|mail server)|said:|smtp error|user unknown|does not exist|delivery failure|mail delivery|temporary failure|giving up|has been delayed|delayed|could not be sent/i;
+const BOUNCE_SUBJECT = /undeliver|deliver(?:y|ing)? (?:status|fail|problem|report|notification|has failed|incomplete)|returned mail|return(?:ed)? to sender|failure notice|mail delivery|not (?:be )?delivered|non-?delivery|nondeliverable|rejected|bounce|delayed|could not|warning|mail system error|delivery status|message (?:not|status)|unzustellbar|nicht zugestellt|non remis|non d[ée]livr[ée]|no entregado|no se ha podido entregar|mancata consegna|non recapitat|n[ãa]o entregue|onbestelbaar|niet afgeleverd|配信エラー|配送エラー|配信不能|送信エラー|不達|退信|未送达|投递失败|недостав|не доставлен|error|problem|failed|blocked|refused/i;
+const BOUNCE_BODY = /error delivering|delivery errors?\b|could not send|failed addresses|no valid recipients|unknown host|malformed (?:recipient )?address|incorrectly constructed|did not like|did not reach|not reach|unknown (?:user|recipient)|undeliverable|no such|invalid (?:recipient|address)|(?:could not|couldn't|can ?not|unable to|wasn't able to|was not able to|failed to|did not) (?:be )?deliver|(?:delivery|deliveries) (?:to the following|has failed|failed|problem|status)|permanent (?:error|fatal|failure)|undeliver|returned to (?:the )?sender|not (?:be )?delivered|fatal error|rejected|remote (?:host|server|mail server)|said:|smtp error|user unknown|does not exist|delivery failure|mail delivery|temporary failure|giving up|has been delayed|delayed|could not be sent|was not delivered|nicht zugestellt|unzustellbar|n'a pas pu [êe]tre (?:remis|d[ée]livr|distribu|achemin)|non (?:remis|d[ée]livr)|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entrega|no (?:ha sido|fue) entregad|non [èe] stato (?:recapitat|consegnat)|impossibile (?:recapitare|consegnare)|n[ãa]o (?:p[ôo]de|foi poss[íi]vel) (?:ser )?entreg|n[ãa]o foi entregue|kon niet (?:worden )?(?:afgeleverd|bezorgd)|niet (?:worden )?(?:afgeleverd|bezorgd)|配信できませんでした|送信できませんでした|届けることができませんでした|配送できませんでした|無法投遞|无法投递|未能(?:成功)?(?:送达|投递)|被退回|не (?:был[оа]? )?доставлен|не удалось доставить|недоставленн/i;
 
 const STRONG_SUBJECT = /undeliver|returned mail|failure notice|mail failure|delivery (?:status|failure|report)|non-?delivery|delivery failed|mail delivery|not delivered/i;
 
@@ -205,7 +206,7 @@ function sentenceRecipient(body: string, exclude: ReadonlySet<string>, reporterD
 function diagnosticLines(body: string): string {
   const keep: string[] = [];
   for (const l of body.split('\n')) {
-    if (/(?:^|\s)[245]\d\d[\s-]|said:|error|reason|not listed|not recognized|unable to deliver|rejected|unknown|not exist|denied|failed|refused|blocked|quota|full|invalid|timed? ?out|expired|delay|unable|couldn't|could not|disabled|spam|policy|exceed|limit|size|not found|no such|does not|suspend|inactive|relay|loop|pipe to|generated by|child process|mailbox/i.test(l)) keep.push(l.trim());
+    if (/(?:^|\s)[245]\d\d[\s-]|said:|error|reason|not listed|not recognized|unable to deliver|rejected|unknown|not exist|denied|failed|refused|blocked|quota|full|invalid|timed? ?out|expired|delay|unable|couldn't|could not|disabled|spam|policy|exceed|limit|size|not found|no such|does not|suspend|inactive|relay|loop|pipe to|generated by|child process|mailbox|attachment|file (?:type|extension)|not allowed|content/i.test(l)) keep.push(l.trim());
     if (keep.length >= 12) break;
   }
   return keep.join(' ');
@@ -233,6 +234,26 @@ function originalRecipients(rest: string): Set<string> {
   }
   return out;
 }
+
+/**
+ * The addresses of the returned message whose local part the report names on its own, as a word
+ * (not inside an address). Looked for only when the report names no address, among at most 50.
+ */
+function recipientsByLocalPart(body: string, original: ReadonlySet<string>, exclude: ReadonlySet<string>): string[] {
+  if (original.size === 0 || original.size > 50) return [];
+  const lower = body.toLowerCase();
+  const out: string[] = [];
+  for (const a of original) {
+    if (exclude.has(a)) continue;
+    const local = a.slice(0, a.lastIndexOf('@'));
+    if (local.length < 2) continue;
+    const re = new RegExp(`(?:^|[\\s'"(<:])${local.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[\\s'")>:,;.](?![\\w-]*@))`, 'm');
+    if (re.test(lower)) out.push(a);
+  }
+  return out;
+}
+
+const REPORT_INSIDE = /multipart\/report|delivery-status|^from:[^\n]*(?:mailer-daemon|postmaster)/im;
 
 /** Recipients an X-Failed-Recipients header names (Exim, Google and others write it). */
 export function failedRecipients(mail: ParsedMail): string[] {
@@ -298,10 +319,16 @@ export const textBlockReader: BounceFormatReader = {
     if (blocks.length > 0) return blocks.map((f) => finding(f.recipient, diag, body));
     const r = sentenceRecipient(body, exclude, reporter);
     if (r) return [finding(r, diag, body)];
-    // Nothing in the report names the recipient: the returned message's own To: does, when the
-    // report at least carries a reply code.
-    if (replyIn(diag).code !== undefined) {
-      const to = originalTo(mail.text.slice(body.length), exclude);
+    // Nothing in the report names the recipient as an address: the returned message (attached, or
+    // quoted after the report) does. GroupWise and IMail name the refused mailbox by its local part
+    // ("r.bauer (user not found)", "unknown user: 'tom'"); others only say why.
+    if (diag.length > 0) {
+      const quoted = mail.original ?? mail.text.slice(body.length);
+      // A report forwarded with the bounce attached: that bounce is read instead (parseBounceReport).
+      if (REPORT_INSIDE.test(quoted.slice(0, 8192))) return [];
+      const named = recipientsByLocalPart(body, originalRecipients(quoted), exclude);
+      if (named.length > 0) return named.map((a) => finding(a, diag, body));
+      const to = originalTo(quoted, exclude);
       if (to) return [finding(to, diag, body)];
     }
     return [];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseBounce } from '../../../lib/bounces/index.js';
+import { parseBounce, parseBounceReport } from '../../../lib/bounces/index.js';
 import { preferStatus } from '../../../lib/bounces/bounce.parser.js';
 
 const fixture = (name: string): Buffer =>
@@ -24,7 +24,7 @@ describe('parseBounce', () => {
     const rs = await parseBounce(fixture('global-dsn-mailboxfull.eml'));
     expect(rs.map((r) => [r.recipient, r.classification.reason, r.classification.kind, r.classification.bounce])).toEqual([
       ['full@receiver.test', 'mailboxfull', 'bounced', 'soft'],
-      ['later@receiver.test', 'expired', 'deferred', 'soft'],
+      ['later@receiver.test', 'networkerror', 'deferred', 'soft'],
     ]);
   });
 
@@ -74,11 +74,55 @@ describe('parseBounce', () => {
     expect(rs[0]!.classification).toMatchObject({ kind: 'complained', reason: 'feedback', bounce: 'none', action: 'suppress', retryable: false });
   });
 
-  it('reads an auto-reply as vacation: neither hard nor soft, nothing to do', async () => {
-    const rs = await parseBounce(fixture('auto-reply.eml'));
-    expect(rs).toHaveLength(1);
-    expect(rs[0]!.recipient).toBe('pat@receiver.test');
-    expect(rs[0]!.classification).toMatchObject({ reason: 'vacation', bounce: 'none', action: 'none' });
+  it('reports an auto-reply beside the results, never as a delivery failure', async () => {
+    expect(await parseBounce(fixture('auto-reply.eml'))).toEqual([]);
+    const report = await parseBounceReport(fixture('auto-reply.eml'));
+    expect(report.results).toEqual([]);
+    expect(report.autoReply).toMatchObject({ recipient: 'pat@receiver.test', diagnostic: expect.stringContaining('out of the office') });
+    expect(report.challenge).toBeUndefined();
+  });
+
+  it.each([
+    // No RFC 3834 field: a localized subject with absence wording, and a quoted subject that reads like a bounce.
+    ['autoreply-abwesenheit.eml', 'j.mueller@empfaenger.test', '<order-2025-0412@sender.test>'],
+    // The Unix vacation program's answer, marked only "Precedence: junk".
+    ['autoreply-precedence-junk.eml', 'kim@receiver.test', '<digest-0033@sender.test>'],
+    // X-Autoreply and a Japanese subject and body.
+    ['autoreply-japanese.eml', 'hanako@receiver.test', '<quote-7781@sender.test>'],
+  ])('tells the absence note %s apart from a bounce', async (file, responder, answered) => {
+    const report = await parseBounceReport(fixture(file));
+    expect(report.results).toEqual([]);
+    expect(report.autoReply).toMatchObject({ recipient: responder, originalMessageId: answered });
+    expect(report.challenge).toBeUndefined();
+  });
+
+  it.each([
+    // TMDA: its own header, a confirmation address as From; the held message was sent to pat@.
+    ['challenge-tmda.eml', 'pat@receiver.test'],
+    // A screening service answering from its own address, asking the sender to prove it is a person.
+    ['challenge-guest-list.eml', 'alex@receiver.test'],
+  ])('reports the challenge-response request %s as a challenge, not a bounce', async (file, recipient) => {
+    const report = await parseBounceReport(fixture(file));
+    expect(report.results).toEqual([]);
+    expect(report.autoReply).toBeUndefined();
+    expect(report.challenge?.recipient).toBe(recipient);
+    expect(await parseBounce(fixture(file))).toEqual([]);
+  });
+
+  it('keeps recipients a report names as delivered or relayed out of the failures', async () => {
+    const report = await parseBounceReport(fixture('delivered-relayed-dsn.eml'));
+    expect(report.results).toEqual([]);
+    expect(report.delivered.map((r) => [r.recipient, r.classification.kind, r.classification.reason, r.classification.bounce])).toEqual([
+      ['lee@receiver.test', 'delivered', 'delivered', 'none'],
+      ['ops@receiver.test', 'delivered', 'delivered', 'none'],
+    ]);
+  });
+
+  it('still reads an automatic answer that says the mailbox is gone as a failure', async () => {
+    const raw = 'From: noreply@receiver.test\nTo: hello@sender.test\nSubject: Automatic reply: Offer\nAuto-Submitted: auto-replied\n\nThe mailbox kim@receiver.test does not exist any more; please write to sales@receiver.test.\n';
+    const report = await parseBounceReport(raw);
+    expect(report.autoReply).toBeUndefined();
+    expect(report.results.map((r) => [r.recipient, r.classification.reason, r.classification.bounce])).toEqual([['noreply@receiver.test', 'userunknown', 'hard']]);
   });
 
   it('returns nothing for a mail that is not a report', async () => {

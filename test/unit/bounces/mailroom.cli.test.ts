@@ -36,6 +36,16 @@ describe('mailroom bounce', () => {
     expect([...rows.map((r) => r.file)].sort()).toEqual(rows.map((r) => r.file));
   });
 
+  it('prints auto-replies, challenges and success reports beside the results, never in them', async () => {
+    const files = ['auto-reply.eml', 'challenge-tmda.eml', 'delivered-relayed-dsn.eml'].map((f) => path.join(fixtures, f));
+    const { code, out } = await run(['bounce', ...files, '--path-prefix', fixtures]);
+    expect(code).toBe(0);
+    const [auto, challenge, delivered] = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(auto).toEqual({ file: 'auto-reply.eml', results: [], autoreply: true, from: 'pat@receiver.test' });
+    expect(challenge).toEqual({ file: 'challenge-tmda.eml', results: [], challenge: true, from: 'pat@receiver.test' });
+    expect(delivered).toMatchObject({ file: 'delivered-relayed-dsn.eml', results: [], delivered: [{ recipient: 'lee@receiver.test', status: '2.0.0', kind: 'delivered', hardbounce: false }, { recipient: 'ops@receiver.test' }] });
+  });
+
   it('splits an mbox into its messages', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mailroom-'));
     const mbox = path.join(dir, 'box');

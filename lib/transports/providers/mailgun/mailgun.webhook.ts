@@ -100,6 +100,9 @@ function classifyFailure(kind: DeliveryKind, recipient: string, status: Record<s
   let decided = decideReason({ status: enhanced, replyCode, text, command: 'RCPT' });
   const fallback = reason ? FAILURE_REASONS[reason] : undefined;
   if (fallback !== undefined && (decided === 'undefined' || decided === 'onhold')) decided = fallback;
+  // "old": Mailgun stopped trying because the message's time ran out; the last connection failure it
+  // met says why the tries failed, not why delivery ended.
+  if (fallback === 'expired' && decided === 'networkerror') decided = fallback;
   if (decided === 'delivered') decided = fallback ?? 'undefined';
   return buildClassification(decided, replyCode, enhanced, text, recipient, kind);
 }
