@@ -4,12 +4,9 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { withLineFeeds } from '../bounces/mime.reader.js';
-import { describeMessage } from './bounce.rows.js';
+import { withLineFeeds } from '../bounces/line-ends.js';
 import type { MessageReport } from './bounce.rows.js';
 import { ParsePool } from './parse.pool.js';
-
-export { toRow } from './bounce.rows.js';
 
 const USAGE = `Usage: nestjs-mailroom bounce <file|dir|->... [--path-prefix P]
 
@@ -163,7 +160,8 @@ export async function main(
       return 1;
     }
   }
-  const parse = pool ? (data: Buffer) => pool.parse(data) : describeMessage;
+  // With worker threads, this thread reads and prints only: the parser is loaded by the threads.
+  const parse = pool ? (data: Buffer) => pool.parse(data) : (await import('./bounce.rows.js')).describeMessage;
   const window = pool ? opts.jobs * 4 : 1;
   const pending: Array<{ file: string; report: Promise<MessageReport> }> = [];
   const print = async (entry: { file: string; report: Promise<MessageReport> }) => {
