@@ -176,6 +176,7 @@ describe('parseBounce', () => {
     expect(preferStatus('5.0.0', '5.1.1', 550)).toBe('5.1.1');
     expect(preferStatus('5.1.0', '5.2.2', 550)).toBe('5.2.2');
     expect(preferStatus('4.4.7', '4.4.2', 421)).toBe('4.4.2');
+    expect(preferStatus('4.3.1', '4.2.2', 452)).toBe('4.2.2');
     expect(preferStatus('4.5.0', '5.5.0', 550)).toBe('5.5.0');
     // A specific field stays.
     expect(preferStatus('5.2.2', '5.0.0', 550)).toBe('5.2.2');
