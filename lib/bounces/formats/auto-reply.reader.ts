@@ -52,7 +52,7 @@ const AUTO_PRECEDENCE = /^\s*(?:auto[_-]?reply|junk|bulk|list)\b/i;
  * Words of a report that something was not delivered. An automatic reply that says them is read as
  * the failure it describes, not as an absence note.
  */
-export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
 
 /** What a report of a successful delivery says (Sendmail's return receipt, Exchange's "Delivered:"). */
 const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
@@ -101,7 +101,7 @@ function isAutoReply(mail: ParsedMail, text: string): boolean {
  */
 const CHALLENGE_WORDS = new RegExp([
   String.raw`(?:verify|prove|confirm) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|person|not a (?:robot|spammer|machine|computer))`,
-  String.raw`(?:confirm|verify|release) (?:your|the) (?:message|e-?mail|mail|address|identity)\b`,
+  String.raw`(?:confirm|release) (?:your|the) (?:message|e-?mail|mail|identity)\b`, String.raw`verify (?:your|the) (?:message|identity)\b`,
   String.raw`(?:approved|authori[sz]ed|allowed|trusted) senders? list|(?:white ?list|guest list|safe senders? list)`,
   String.raw`(?:add|put) (?:you|yourself|me|your address) (?:to|on) (?:my|the|his|her) (?:white|guest|approved|allowed|safe)`,
   String.raw`(?:held|pending|waiting|quarantined) (?:until|for|pending|awaiting) (?:you )?(?:verification|confirmation|you confirm|your confirmation)`,
@@ -126,9 +126,11 @@ export function isChallenge(mail: ParsedMail): boolean {
   // The service names itself in the sender, the headers or the request's own words.
   if (CHALLENGE_SENDER.test(mail.fromRaw) || CHALLENGE_SENDER.test(h.get('x-mailer') ?? '') || CHALLENGE_SENDER.test(h.get('message-id') ?? '')) return true;
   if (CHALLENGE_SERVICE.test(mail.subject) || CHALLENGE_SERVICE.test(text)) return true;
-  // Without a service's name, the mail must be an automatic one that does not read as a failure report.
+  // Without a service's name, the mail must be an automatic one, not from a mail system's own address,
+  // that does not read as a failure report (whose advice may be to "confirm the message" too).
+  if (!mail.from || isSystemAddress(mail.from)) return false;
   const automatic = (h.get('auto-submitted') ?? 'no').toLowerCase() !== 'no' || AUTO_PRECEDENCE.test(h.get('precedence') ?? '') || autoReplyHeader(mail);
-  return automatic && !FAILURE_WORDS.test(text);
+  return automatic && !FAILURE_WORDS.test(text) && !BOUNCE_BODY.test(text);
 }
 
 /**
