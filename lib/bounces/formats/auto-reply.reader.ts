@@ -122,13 +122,16 @@ export function isChallenge(mail: ParsedMail): boolean {
   const h = mail.headers;
   const text = cutOriginal(mail.text).slice(0, 6000);
   if (!CHALLENGE_WORDS.test(text) && !CHALLENGE_WORDS.test(mail.subject)) return false;
+  // A mail system's report (a refusal by a server that keeps a white list, say) is never one.
+  if (!mail.from || isSystemAddress(mail.from) && !/no-?reply/i.test(mail.from)) return false;
+  if (FAILURE_WORDS.test(text)) return false;
   if (h.has('x-delivery-agent') && /tmda/i.test(h.get('x-delivery-agent') ?? '')) return true;
   // The service names itself in the sender, the headers or the request's own words.
   if (CHALLENGE_SENDER.test(mail.fromRaw) || CHALLENGE_SENDER.test(h.get('x-mailer') ?? '') || CHALLENGE_SENDER.test(h.get('message-id') ?? '')) return true;
   if (CHALLENGE_SERVICE.test(mail.subject) || CHALLENGE_SERVICE.test(text)) return true;
   // Without a service's name, the mail must be an automatic one, not from a mail system's own address,
   // that does not read as a failure report (whose advice may be to "confirm the message" too).
-  if (!mail.from || isSystemAddress(mail.from)) return false;
+  if (isSystemAddress(mail.from)) return false;
   const automatic = (h.get('auto-submitted') ?? 'no').toLowerCase() !== 'no' || AUTO_PRECEDENCE.test(h.get('precedence') ?? '') || autoReplyHeader(mail);
   return automatic && !FAILURE_WORDS.test(text) && !BOUNCE_BODY.test(text);
 }
