@@ -58,7 +58,7 @@ const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has
 const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
 
 /** Failure and negation in the report's own sentences, in the languages of SUCCESS_WORDS. */
-const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach)|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
+const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach|unavailable|unknown|refused|denied|blocked|quota|not found|no such|invalid|could not|couldn't|unable|expired)|mailbox (?:is )?full|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
 
 /** Does the mail only report deliveries (no failure)? */
 export function isSuccessNotice(mail: ParsedMail): boolean {
