@@ -60,8 +60,14 @@ const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|
 /** Failure and negation in the report's own sentences, in the languages of SUCCESS_WORDS. */
 const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach|unavailable|unknown|refused|denied|blocked|quota|not found|no such|invalid|could not|couldn't|unable|expired)|mailbox (?:is )?full|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
 
+const FAILURE_SUBJECT = /undeliver|fail|\bnot\b|error|returned|warning|delay|problem|non[ -]?remis|unzustellbar|nicht zugestellt|no entregad|non recapitat|n[ãa]o entregue/i;
+const SUCCESS_SUBJECT = /deliver|receipt|relayed|success|zugestellt|remis|d[ée]livr|entreg|recapitat|consegnat|afgeleverd|配信|送达|доставлен/i;
+
 /** Does the mail only report deliveries (no failure)? */
 export function isSuccessNotice(mail: ParsedMail): boolean {
+  // Their subjects say so ("Delivered:", "Relayed:", "Return receipt", "Successful Mail Delivery
+  // Report"); the subject is short, the text is read only then.
+  if (!SUCCESS_SUBJECT.test(mail.subject) || FAILURE_SUBJECT.test(mail.subject)) return false;
   const text = cutOriginal(mail.text).slice(0, 4000);
   return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !NOT_DELIVERED.test(text);
 }
@@ -119,11 +125,12 @@ const CHALLENGE_SERVICE = /spam ?arrest|boxbe|mail ?in ?black|choice ?mail|\btmd
 
 /** Does the mail ask its recipient (the original sender) to confirm a message before it is delivered? */
 export function isChallenge(mail: ParsedMail): boolean {
+  // A mail system's report (a refusal by a server that keeps a white list, say) is never one; most
+  // reports come from such an address, so this is asked first.
+  if (!mail.from || isSystemAddress(mail.from) && !/no-?reply/i.test(mail.from)) return false;
   const h = mail.headers;
   const text = cutOriginal(mail.text).slice(0, 6000);
   if (!CHALLENGE_WORDS.test(text) && !CHALLENGE_WORDS.test(mail.subject)) return false;
-  // A mail system's report (a refusal by a server that keeps a white list, say) is never one.
-  if (!mail.from || isSystemAddress(mail.from) && !/no-?reply/i.test(mail.from)) return false;
   if (FAILURE_WORDS.test(text)) return false;
   if (h.has('x-delivery-agent') && /tmda/i.test(h.get('x-delivery-agent') ?? '')) return true;
   // The service names itself in the sender, the headers or the request's own words.
