@@ -80,6 +80,10 @@ export {
 // The Nest module and what it provides.
 export { MailerModule, MAILER_MODULE_OPTIONS } from './nest/mailer.module.js';
 export type { MailerModuleOptions, MailerRateLimitOptions, MailerRetryOptions } from './nest/mailer.options.js';
+
+// Observability: OpenTelemetry spans and metrics (optional @opentelemetry/api), the failure log line.
+export { METRIC_NAMES, SPAN_NAMES } from './telemetry/telemetry.names.js';
+export type { MailerTelemetryOptions, TelemetryRecipients } from './telemetry/telemetry.options.js';
 export type {
   AddTransportOptions,
   MailerTransportCacheOptions,
@@ -115,6 +119,7 @@ export { TokenBucketRateLimiter, type RateLimiter, type RateLimitOptions } from 
 
 // Transports: configuration, the built-in classes, and the interface for one of your own.
 export type { Transport } from './core/transport.types.js';
+export type { SendTrace, TransportIdentity, TransportSendOptions } from './core/send-trace.types.js';
 export type { CompositeTransportConfig, TransportConfig } from './transports/transport.config.js';
 export type { AttachmentPolicy, MailDefaults } from './transports/mail.compose.js';
 export { SmtpTransport } from './transports/smtp/smtp.transport.js';

@@ -6,13 +6,15 @@
 // messages; each round runs every job count once, in turn, and the best round of each is reported
 // (the machine is shared). Output is checked equal to the one-thread output in every run.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = process.env.CORPUS_DIR ?? path.join(repo, '../shared/corpora/bounces');
-const cli = process.env.MAILROOM_CLI ?? path.join(repo, 'dist/esm/cli/mailroom.js');
+const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+const cli = process.env.MAILROOM_CLI ?? path.join(repo, pkg.bin['nestjs-mailroom']);
 const COPIES = Number(process.env.COPIES ?? 6);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const JOBS = (process.env.JOBS ?? '1,2,auto').split(',');

@@ -2,7 +2,7 @@ import type { BounceReason } from '../core/classification.types.js';
 import type { BounceNotice, BounceReport, BounceResult, BounceFormatReader, Finding, ParsedMail } from './bounce.types.js';
 import { readDeliveryStatus } from './dsn.reader.js';
 import { FORMAT_READERS } from './formats/index.js';
-import { autoReplyReader, isChallenge, isPlainAutoReply } from './formats/auto-reply.reader.js';
+import { autoReplyReader, isChallenge, isPlainAutoReply, isSuccessNotice } from './formats/auto-reply.reader.js';
 import { feedbackReader } from './formats/feedback.reader.js';
 import { readAddressBlocks, excludedAddresses } from './formats/text-block.reader.js';
 import { parseMime } from './mime.reader.js';
@@ -198,6 +198,11 @@ function challengeFinding(mail: ParsedMail): Finding {
   return { recipient, diagnostic: squash(cutOriginal(mail.text)).slice(0, 400), notice: 'challenge' };
 }
 
+function deliveredIn(mail: ParsedMail): Finding[] {
+  const blocks = readAddressBlocks(cutOriginal(mail.text), excludedAddresses(mail));
+  return blocks.map((b) => ({ recipient: b.recipient, status: '2.0.0', action: 'delivered', ...(b.diagnostic ? { diagnostic: b.diagnostic } : {}) }));
+}
+
 function findingsOfFormats(mail: ParsedMail): Finding[] {
   const complaints = feedbackReader.read(mail, []);
   if (complaints.length > 0) return complaints;
@@ -211,6 +216,8 @@ function findingsOfFormats(mail: ParsedMail): Finding[] {
       const a = autoReplyReader.read(mail, dsn);
       if (a.length > 0) return a;
     }
+    // A report of deliveries alone, in text: the addresses it names were delivered.
+    if (isSuccessNotice(mail)) return deliveredIn(mail);
   }
   for (const reader of FORMAT_READERS) {
     const found = reader.read(mail, dsn);

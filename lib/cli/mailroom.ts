@@ -4,12 +4,9 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { withLineFeeds } from '../bounces/mime.reader.js';
-import { describeMessage } from './bounce.rows.js';
+import { withLineFeeds } from '../bounces/line-ends.js';
 import type { MessageReport } from './bounce.rows.js';
 import { ParsePool } from './parse.pool.js';
-
-export { toRow } from './bounce.rows.js';
 
 const USAGE = `Usage: nestjs-mailroom bounce <file|dir|->... [--path-prefix P]
 
@@ -17,8 +14,9 @@ Parses bounce, complaint and auto-reply e-mails and prints one JSON line per inp
   {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
 
 "results" lists delivery failures, delay warnings and complaints only. An automatic reply adds
-"autoreply": true, a challenge-response request "challenge": true (each with "from", the address that
-answered), and recipients a report names as delivered go to "delivered", in the shape of "results".
+"autoreply": true and "from" (who answered), a challenge-response request "challenge": true and "from"
+(the address the held message was sent to); recipients a report names as delivered go to "delivered",
+in the shape of "results".
 
 A directory is walked recursively; "-" reads one message (or an mbox) from standard input. A file in
 mbox format (starting with "From ") is split into its messages, printed as "<file>#<n>" (n from 1).
@@ -163,7 +161,8 @@ export async function main(
       return 1;
     }
   }
-  const parse = pool ? (data: Buffer) => pool.parse(data) : describeMessage;
+  // With worker threads, this thread reads and prints only: the parser is loaded by the threads.
+  const parse = pool ? (data: Buffer) => pool.parse(data) : (await import('./bounce.rows.js')).describeMessage;
   const window = pool ? opts.jobs * 4 : 1;
   const pending: Array<{ file: string; report: Promise<MessageReport> }> = [];
   const print = async (entry: { file: string; report: Promise<MessageReport> }) => {

@@ -43,9 +43,12 @@ export class ParsePool {
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.tasks.size < slot.tasks.size) slot = s;
     const id = this.nextId++;
+    // A message may be a slice of a whole mbox: post a copy of its own bytes, handed over without a
+    // second copy, rather than the mbox's buffer behind it.
+    const own = new Uint8Array(data);
     return new Promise((resolve) => {
       slot.tasks.set(id, { id, resolve });
-      slot.worker.postMessage({ id, data });
+      slot.worker.postMessage({ id, data: own }, [own.buffer]);
     });
   }
 

@@ -26,6 +26,7 @@ import { limitedTransport } from '../retry/rate-limited.transport.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
 import type { RetryOptions } from '../retry/retry.options.js';
 import { sendWithRetry } from '../retry/retry-send.js';
+import { isRetryableFailure } from '../retry/retry.decision.js';
 import type { TransportConfig } from '../transports/transport.config.js';
 import { keepTemplateContext } from './mail-context.js';
 import { checkedLocale, MailLocales } from './mail-locale.js';
@@ -381,7 +382,8 @@ export class MailerService implements OnModuleInit, BeforeApplicationShutdown {
     add('recipientDomains', record.recipientDomains);
     add('recipientHashes', record.recipientHashes);
     const line = fields.join(' ');
-    if (c?.retryable) this.logger.warn(line);
+    // The retry policy's own test of "transient": a dropped connection has no classification but is.
+    if (isRetryableFailure(error)) this.logger.warn(line);
     else this.logger.error(line);
   }
 

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { Attributes, Context, Counter, Histogram, Meter, ObservableGauge, Span, Tracer } from '@opentelemetry/api';
 import type { Classification } from '../core/classification.types.js';
 import type { DeliveryEvent } from '../core/delivery-event.types.js';
 import type { OutgoingMail } from '../core/mail.types.js';
@@ -7,7 +6,8 @@ import type { RejectedRecipient, SendResult, TransportResult } from '../core/sen
 import type { SendTrace, TransportIdentity } from '../core/send-trace.types.js';
 import { MailCancelledError, TransportError } from '../errors/mailer.error.js';
 import type { BounceResult } from '../bounces/bounce.types.js';
-import { loadOtelApi, type OtelApiModule } from './otel-api.loader.js';
+import { loadOtelApi } from './otel-api.loader.js';
+import type { Attributes, Context, Counter, Histogram, Meter, ObservableGauge, OtelApiModule, Span, Tracer } from './otel.types.js';
 import { ATTR, METRIC_NAMES, SPAN_NAMES, TELEMETRY_SCOPE } from './telemetry.names.js';
 import type { MailerTelemetryOptions } from './telemetry.options.js';
 import { TelemetryPrivacy } from './telemetry.privacy.js';
@@ -157,27 +157,39 @@ export class MailTelemetry {
     let span: Span | undefined;
     const parent = api.context.active();
     if (this.tracer) {
-      const started = this.tracer.startSpan(name, { kind: api.SpanKind.INTERNAL }, parent);
+      const attributes: Attributes = { [ATTR.transport]: route.name, [ATTR.transportKind]: route.kind };
+      if (details.tenant !== undefined) attributes[ATTR.tenant] = details.tenant;
+      if (details.template !== undefined) attributes[ATTR.template] = details.template;
+      const started = this.tracer.startSpan(name, { kind: api.SpanKind.INTERNAL, attributes }, parent);
       if (started.isRecording()) span = started;
     }
     if (!span && !this.instruments) return undefined;
-    if (span) {
-      span.setAttribute(ATTR.transport, route.name);
-      span.setAttribute(ATTR.transportKind, route.kind);
-      if (details.tenant !== undefined) span.setAttribute(ATTR.tenant, details.tenant);
-      if (details.template !== undefined) span.setAttribute(ATTR.template, details.template);
-    }
     return new SendTelemetry(this, route, span, span ? api.trace.setSpan(parent, span) : parent);
   }
 
-  private metricBase(route: TransportIdentity, provider: string | undefined): Attributes {
-    return { [ATTR.transport]: this.metricTransport(route.name), [ATTR.provider]: provider ?? route.kind };
+  /**
+   * The attributes every send metric has, kept per transport, provider and outcome: the same few
+   * objects are handed to the SDK on every send instead of new ones.
+   */
+  private readonly bases = new Map<string, Attributes>();
+
+  private metricBase(route: TransportIdentity, provider: string | undefined, outcome?: string): Attributes {
+    const kind = provider ?? route.kind;
+    const key = `${route.name}\0${kind}\0${outcome ?? ''}`;
+    let base = this.bases.get(key);
+    if (!base) {
+      base = { [ATTR.transport]: this.metricTransport(route.name), [ATTR.provider]: kind };
+      if (outcome !== undefined) base[ATTR.outcome] = outcome;
+      // Bounded by the transports and providers configured; a resolver's transports are folded by metricTransportName.
+      if (this.bases.size < 10_000) this.bases.set(key, base);
+    }
+    return base;
   }
 
   private countRejected(route: TransportIdentity, rejected: readonly RejectedRecipient[], provider: string | undefined): void {
     const counter = this.instruments?.rejected;
     if (!counter) return;
-    for (const r of rejected) counter.add(1, classificationAttributes(r.classification, this.metricBase(route, provider)));
+    for (const r of rejected) counter.add(1, classificationAttributes(r.classification, { ...this.metricBase(route, provider) }));
   }
 
   /**
@@ -188,10 +200,9 @@ export class MailTelemetry {
     const instruments = this.instruments;
     if (!instruments) return;
     const provider = result.attempts.at(-1)?.kind;
-    const base = this.metricBase(route, provider);
-    if (result.attempts.length) instruments.sent.add(1, base);
-    this.countRejected(route, result.rejected.slice(held), provider);
-    instruments.sendDuration.record(seconds(ms), { ...base, [ATTR.outcome]: result.attempts.length ? 'sent' : 'suppressed' });
+    if (result.attempts.length) instruments.sent.add(1, this.metricBase(route, provider));
+    if (result.rejected.length > held) this.countRejected(route, result.rejected.slice(held), provider);
+    instruments.sendDuration.record(seconds(ms), this.metricBase(route, provider, result.attempts.length ? 'sent' : 'suppressed'));
   }
 
   /** Metrics of a send that failed `ms` after it began; a cancelled send is not a failure. */
@@ -202,7 +213,7 @@ export class MailTelemetry {
     const base = this.metricBase(route, provider);
     instruments.failed.add(1, classificationAttributes(classificationOf(error), { ...base, [ATTR.errorType]: errorType(error) }));
     if (error instanceof TransportError && error.rejected) this.countRejected(route, error.rejected, provider);
-    instruments.sendDuration.record(seconds(ms), { ...base, [ATTR.outcome]: 'failed' });
+    instruments.sendDuration.record(seconds(ms), this.metricBase(route, provider, 'failed'));
   }
 
   /** Recipients the suppression list held back from a send through `route`. */
@@ -229,6 +240,11 @@ export class MailTelemetry {
     } finally {
       started.end();
     }
+  }
+
+  /** @internal The attributes of an attempt's duration on `transport` (its own name and kind). */
+  attemptBase(transport: TransportIdentity, outcome: string): Attributes {
+    return this.metricBase({ name: transport.name, kind: transport.kind }, transport.kind, outcome);
   }
 
   /** The fields of the log line of a failed send. */
@@ -536,12 +552,13 @@ export class SendTelemetry {
     const span = this.root;
     if (!span) return;
     const { privacy } = this.telemetry;
-    if (privacy.messageId) span.setAttribute(ATTR.messageId, mail.messageId);
-    span.setAttribute(ATTR.recipientCount, mail.envelope.to.length);
+    const attributes: Attributes = { [ATTR.recipientCount]: mail.envelope.to.length };
+    if (privacy.messageId) attributes[ATTR.messageId] = mail.messageId;
     const shown = privacy.showRecipients(mail.envelope.to);
-    if (shown) span.setAttribute(privacy.recipients === 'domain' ? ATTR.recipientDomains : ATTR.recipientHashes, shown);
+    if (shown) attributes[privacy.recipients === 'domain' ? ATTR.recipientDomains : ATTR.recipientHashes] = shown;
     const subject = privacy.showSubject(mail.subject);
-    if (subject) span.setAttribute(ATTR.subjectHash, subject);
+    if (subject) attributes[ATTR.subjectHash] = subject;
+    span.setAttributes(attributes);
   }
 
   /** Recipients the suppression list held back. */
@@ -555,9 +572,9 @@ export class SendTelemetry {
   recordAttempt(transport: TransportIdentity, began: number, outcome: 'sent' | 'failed', error?: unknown): void {
     const histogram = this.telemetry.instruments?.attemptDuration;
     if (!histogram) return;
-    const attributes: Attributes = { [ATTR.transport]: this.telemetry.metricTransport(transport.name), [ATTR.provider]: transport.kind, [ATTR.outcome]: outcome };
+    let attributes = this.telemetry.attemptBase(transport, outcome);
     if (error !== undefined) {
-      attributes[ATTR.errorType] = errorType(error);
+      attributes = { ...attributes, [ATTR.errorType]: errorType(error) };
       const c = classificationOf(error);
       if (c) attributes[ATTR.reason] = c.reason;
     }
@@ -592,13 +609,16 @@ export class SendTelemetry {
     this.telemetry.countSent(this.route, result, this.held, performance.now() - this.began);
     const span = this.root;
     if (!span) return;
-    span.setAttribute(ATTR.outcome, result.attempts.length ? 'sent' : 'suppressed');
-    span.setAttribute(ATTR.accepted, result.accepted.length);
-    if (refused > 0) span.setAttribute(ATTR.rejected, refused);
-    if (this.held) span.setAttribute(ATTR.suppressed, this.held);
-    span.setAttribute(ATTR.attempts, result.attempts.length);
-    span.setAttribute(ATTR.deliveredBy, result.transport);
-    if (!this.mail && this.telemetry.privacy.messageId) span.setAttribute(ATTR.messageId, result.messageId);
+    const attributes: Attributes = {
+      [ATTR.outcome]: result.attempts.length ? 'sent' : 'suppressed',
+      [ATTR.accepted]: result.accepted.length,
+      [ATTR.attempts]: result.attempts.length,
+      [ATTR.deliveredBy]: result.transport,
+    };
+    if (refused > 0) attributes[ATTR.rejected] = refused;
+    if (this.held) attributes[ATTR.suppressed] = this.held;
+    if (!this.mail && this.telemetry.privacy.messageId) attributes[ATTR.messageId] = result.messageId;
+    span.setAttributes(attributes);
     span.end();
   }
 

@@ -1,7 +1,5 @@
 import { MailerConfigurationError } from '../errors/mailer.error.js';
-import type * as OtelApi from '@opentelemetry/api';
-
-export type OtelApiModule = typeof OtelApi;
+import type { OtelApiModule } from './otel.types.js';
 
 export const OTEL_API_INSTALL = 'npm install @opentelemetry/api';
 
@@ -26,7 +24,7 @@ export async function loadOtelApi(required: boolean, loader?: () => Promise<unkn
     throw new MailerConfigurationError(`MailerModule: telemetry needs @opentelemetry/api: run \`${OTEL_API_INSTALL}\` (and register an OpenTelemetry SDK).`, { cause });
   }
   const api = ((mod as { trace?: unknown }).trace ? mod : (mod as { default?: unknown }).default) as OtelApiModule | undefined;
-  if (!api || typeof api.trace?.getTracer !== 'function' || typeof api.metrics?.getMeter !== 'function') {
+  if (!api || typeof api.trace?.getTracerProvider !== 'function' || typeof api.metrics?.getMeterProvider !== 'function' || typeof api.propagation?.inject !== 'function') {
     throw new MailerConfigurationError('MailerModule: @opentelemetry/api did not load as expected (no trace or metrics API); install version 1.4 or later.');
   }
   return api;

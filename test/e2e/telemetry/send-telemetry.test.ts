@@ -242,6 +242,40 @@ describe('metrics after a known sequence of outcomes', () => {
   });
 });
 
+describe('rate limits and transport names on metrics', () => {
+  it('a send held back by its rate limit: the wait is an event on its span and a histogram sample', async () => {
+    const s = await sink();
+    const clock = new FakeClock();
+    const mailer = await boot({
+      transports: { limited: `${s.url}?tlsMode=none` }, defaults: { from }, retry: { clock }, rateLimit: { perSecond: 1, burst: 1 },
+    });
+    const limited = mailer.use('limited');
+    await limited.send({ to: 'ada@example.org', subject: 'a', text: 'x' });
+    const second = await limited.send({ to: 'ada@example.org', subject: 'b', text: 'x' });
+    expect(clock.sleeps).toEqual([1000]);
+    const waits = sendSpans(second.messageId).root.events.filter((e) => e.name === 'mail.ratelimit.wait');
+    expect(waits.map((e) => e.attributes?.['mailroom.wait.duration'])).toEqual([1]);
+    await collect(otel);
+    const samples = otel.points('mailroom.ratelimit.wait').filter((p) => p.attributes['mailroom.transport'] === 'limited');
+    expect(samples.map((p) => (typeof p.value === 'number' ? p.value : [p.value.count, p.value.sum]))).toEqual([[1, 1]]);
+  });
+
+  it('metricTransportName folds transport names into the groups it answers', async () => {
+    const s = await sink();
+    const mailer = await boot({
+      transports: { 'tenant-a': `${s.url}?tlsMode=none`, 'tenant-b': `${s.url}?tlsMode=none` }, defaults: { from },
+      telemetry: { metricTransportName: (name) => (name.startsWith('tenant-') ? 'tenants' : name) },
+    });
+    await collect(otel);
+    const before = otel.count('mailroom.mail.sent', { 'mailroom.transport': 'tenants' });
+    await mailer.use('tenant-a').send({ to: 'ada@example.org', subject: 'a', text: 'x' });
+    await mailer.use('tenant-b').send({ to: 'ada@example.org', subject: 'b', text: 'x' });
+    await collect(otel);
+    expect(otel.count('mailroom.mail.sent', { 'mailroom.transport': 'tenants' }) - before).toBe(2);
+    expect(otel.count('mailroom.mail.sent', { 'mailroom.transport': 'tenant-a' })).toBe(0);
+  });
+});
+
 describe('privacy by default', () => {
   it('no address or subject in any span attribute or event after every send of this file', () => {
     const values = everyAttributeValue(otel.spans().filter((s) => s.instrumentationScope.name === 'nestjs-mailroom'));

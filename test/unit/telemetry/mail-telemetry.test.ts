@@ -1,8 +1,13 @@
+import * as otelApi from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { MailerConfigurationError } from '../../../lib/index.js';
 import { MailTelemetry } from '../../../lib/telemetry/mail.telemetry.js';
 import { checkTelemetryOptions } from '../../../lib/telemetry/telemetry.options.js';
 import { TelemetryPrivacy } from '../../../lib/telemetry/telemetry.privacy.js';
+import type { OtelApiModule } from '../../../lib/telemetry/otel.types.js';
+
+// The shape the package calls is what the real API module has (checked by the type-check).
+const realApi: OtelApiModule = otelApi;
 
 const missing = () => Promise.reject(Object.assign(new Error("Cannot find package '@opentelemetry/api'"), { code: 'ERR_MODULE_NOT_FOUND' }));
 
@@ -30,7 +35,7 @@ describe('MailTelemetry without @opentelemetry/api', () => {
 
 describe('MailTelemetry with the API and no SDK registered', () => {
   it('records nothing and starts no send telemetry', async () => {
-    const telemetry = await MailTelemetry.create(undefined);
+    const telemetry = await MailTelemetry.create(undefined, async () => realApi);
     expect(telemetry.instruments).toBeUndefined();
     expect(telemetry.startSend({ name: 'default', kind: 'smtp' })).toBeUndefined();
     await expect(telemetry.enqueue('mail', 1, async (carrier) => carrier)).resolves.toBeUndefined();
