@@ -276,6 +276,27 @@ describe('rate limits and transport names on metrics', () => {
   });
 });
 
+describe('sendBatch', () => {
+  it('one mail.send_batch span per transport, and every mail counted as a send alone would be', async () => {
+    const s = await sink({ rcpt: (address) => (address.startsWith('gone') ? { code: 550, message: '5.1.1 User unknown' } : undefined) });
+    const mailer = await boot({ transports: { batch: `${s.url}?tlsMode=none` }, defaults: { from } });
+    await collect(otel);
+    const sentBefore = otel.count('mailroom.mail.sent', { 'mailroom.transport': 'batch' });
+    const outcomes = await mailer.use('batch').sendBatch([
+      { to: 'ada@example.org', subject: 'a', text: 'x' },
+      { to: 'gone3@example.org', subject: 'b', text: 'x' },
+      { to: 'grace@example.org', subject: 'c', text: 'x' },
+    ]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    const batch = otel.spans().filter((sp) => sp.name === 'mail.send_batch' && sp.attributes['mailroom.transport'] === 'batch');
+    expect(batch).toHaveLength(1);
+    expect(batch[0]!.attributes['mailroom.batch.size']).toBe(3);
+    await collect(otel);
+    expect(otel.count('mailroom.mail.sent', { 'mailroom.transport': 'batch' }) - sentBefore).toBe(2);
+    expect(otel.count('mailroom.mail.failed', { 'mailroom.transport': 'batch', 'mailroom.classification.reason': 'userunknown' })).toBe(1);
+  });
+});
+
 describe('privacy by default', () => {
   it('no address or subject in any span attribute or event after every send of this file', () => {
     const values = everyAttributeValue(otel.spans().filter((s) => s.instrumentationScope.name === 'nestjs-mailroom'));
