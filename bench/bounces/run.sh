@@ -53,3 +53,5 @@ a = lambda k: m[k]["correct"] / m[k]["n"]
 print("results only (auto-replies and success reports not counted as rows): detection %.3f, recipient F1 %.3f, "
       "status %.3f, hard/soft %.3f, reason %.3f, non-bounces with a result %d" % (d["detection"], d["recipient"]["f1"],
       a("all/status_exact"), a("all/hard_soft_acc"), a("all/reason_exact"), d["negatives"]["files_with_results(false_positive)"]), file=sys.stderr)'
+# The scorer never looks at `kind`: whether delivery ended is tallied here.
+python3 "$here/kinds.py" --pred "$out" --labels "$corpus_root/labels.jsonl" --corpus "$corpus_root/corpus"

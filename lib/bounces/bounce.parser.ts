@@ -2,7 +2,7 @@ import type { BounceReason } from '../core/classification.types.js';
 import type { BounceNotice, BounceReport, BounceResult, BounceFormatReader, Finding, ParsedMail } from './bounce.types.js';
 import { readDeliveryStatus } from './dsn.reader.js';
 import { FORMAT_READERS } from './formats/index.js';
-import { autoReplyReader, isChallenge, isPlainAutoReply } from './formats/auto-reply.reader.js';
+import { autoReplyReader, isChallenge, isPlainAutoReply, isSuccessNotice } from './formats/auto-reply.reader.js';
 import { feedbackReader } from './formats/feedback.reader.js';
 import { readAddressBlocks, excludedAddresses } from './formats/text-block.reader.js';
 import { parseMime } from './mime.reader.js';
@@ -13,9 +13,9 @@ import { ADDRESS_RE, cleanAddress, commandIn, cutOriginal, fieldIn, isLocalUnkno
 /**
  * The Status field or the status in the diagnostic text? The field is the reporting MTA's verdict, the
  * text usually carries the remote's: the text wins where the field is vague (x.0.0, x.y.0), a wrapper
- * of the MTA's own (4.4.7 expired, 4.7.0, 5.3.x system, x.5.x protocol) or the catch-all 5.1.1 that
- * some MTAs write for any refusal at RCPT; the class of the reply code settles a disagreement on the
- * class.
+ * of the MTA's own (4.4.7 expired, 4.7.0, x.3.x system: Sendmail writes 4.3.1 for a `452 4.2.2`
+ * mailbox full, x.5.x protocol) or the catch-all 5.1.1 that some MTAs write for any refusal at RCPT;
+ * the class of the reply code settles a disagreement on the class.
  */
 export function preferStatus(field: string | undefined, said: string | undefined, replyCode?: number): string | undefined {
   if (field === undefined) return said;
@@ -29,7 +29,7 @@ export function preferStatus(field: string | undefined, said: string | undefined
   if (field.endsWith('.0.0')) return said.endsWith('.0.0') ? field : said;
   if (vague(field) && !vague(said)) return said;
   if (said.endsWith('.0.0')) return field;
-  if (field === '4.4.7' || field === '4.7.0' || field.startsWith('5.3.')) return said;
+  if (field === '4.4.7' || field === '4.7.0' || field.startsWith('5.3.') || field.startsWith('4.3.')) return said;
   if (/^\d\.5\.[1245]$/.test(field)) return said;
   if (field === '5.1.1') return vague(said) || said.startsWith('5.5.') ? field : said;
   if (field === '5.1.3' && said.startsWith('5.7.')) return said;
@@ -198,6 +198,11 @@ function challengeFinding(mail: ParsedMail): Finding {
   return { recipient, diagnostic: squash(cutOriginal(mail.text)).slice(0, 400), notice: 'challenge' };
 }
 
+function deliveredIn(mail: ParsedMail): Finding[] {
+  const blocks = readAddressBlocks(cutOriginal(mail.text), excludedAddresses(mail));
+  return blocks.map((b) => ({ recipient: b.recipient, status: '2.0.0', action: 'delivered', ...(b.diagnostic ? { diagnostic: b.diagnostic } : {}) }));
+}
+
 function findingsOfFormats(mail: ParsedMail): Finding[] {
   const complaints = feedbackReader.read(mail, []);
   if (complaints.length > 0) return complaints;
@@ -211,6 +216,8 @@ function findingsOfFormats(mail: ParsedMail): Finding[] {
       const a = autoReplyReader.read(mail, dsn);
       if (a.length > 0) return a;
     }
+    // A report of deliveries alone, in text: the addresses it names were delivered.
+    if (isSuccessNotice(mail)) return deliveredIn(mail);
   }
   for (const reader of FORMAT_READERS) {
     const found = reader.read(mail, dsn);
@@ -253,7 +260,9 @@ function domainOf(address: string): string | undefined {
  * status, never a hard bounce and nothing for the sender to do (the reporting MTA is still trying).
  */
 export function resultOf(f: Finding, messageId?: string, reportOutcome?: ReportOutcome): BounceResult {
-  const outcome = f.kind === 'complained' ? undefined : (outcomeOfAction(f.action) ?? reportOutcome);
+  let outcome = f.kind === 'complained' ? undefined : (outcomeOfAction(f.action) ?? reportOutcome);
+  // A "warning" whose own words say the time ran out reports a message the MTA has dropped.
+  if (outcome === 'warning' && f.diagnostic && RAN_OUT_OF_TIME.test(normalizeDiagnostic(f.diagnostic))) outcome = 'final';
   const warning = outcome === 'warning';
   const diag = f.diagnostic ? unwrapContinuations(squash(f.diagnostic)) : undefined;
   let replyCode = f.replyCode;

@@ -6,7 +6,7 @@ import type {
 } from '../core/classification.types.js';
 import { ReasonMatcher } from './reason.matcher.js';
 import { stageReason, vendorReason } from './vendor-codes.js';
-import { CERTAINLY_UNKNOWN, DECISIVE_STATUS, REASON_PATTERNS, REPLY_CODE_REASONS, STATUS_REASONS } from './reason.tables.js';
+import { CERTAINLY_UNKNOWN, DECISIVE_STATUS, NON_LATIN_REASON_PATTERNS, REASON_PATTERNS, REPLY_CODE_REASONS, STATUS_REASONS } from './reason.tables.js';
 
 /** What is known about one failed (or delivered) recipient before its reason is decided. */
 export interface ReasonInput {
@@ -31,6 +31,9 @@ export interface ReasonInput {
 }
 
 const MATCHER = new ReasonMatcher(REASON_PATTERNS);
+const NON_LATIN_MATCHER = new ReasonMatcher(NON_LATIN_REASON_PATTERNS);
+/** Characters of the scripts NON_LATIN_REASON_PATTERNS is written in (Cyrillic, kana, CJK). */
+const NON_LATIN = /[\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff]/;
 const QUOTA = /quota|mailbox (?:is )?full/i;
 const ANY = (r: BounceReason): BounceReason => r;
 
@@ -64,6 +67,10 @@ export function normalizeDiagnostic(text: string): string {
 /** The first reason whose wording matches, or undefined. `text` must be normalized. */
 export function matchReasonText(normalized: string): BounceReason | undefined {
   if (normalized.length === 0) return undefined;
+  if (NON_LATIN.test(normalized)) {
+    const r = NON_LATIN_MATCHER.find(normalized, ANY);
+    if (r !== undefined) return r;
+  }
   return MATCHER.find(normalized, ANY);
 }
 
@@ -186,7 +193,7 @@ export function decideReason(input: ReasonInput): BounceReason {
     ctxCommand = command;
     ctxStatus = status;
     ctxText = text;
-    const r = MATCHER.find(text, reconcileCurrent);
+    const r = (NON_LATIN.test(text) ? NON_LATIN_MATCHER.find(text, reconcileCurrent) : undefined) ?? MATCHER.find(text, reconcileCurrent);
     if (r !== undefined) return xunix && r !== 'mailboxfull' && r !== 'emailtoolarge' ? 'mailererror' : r;
   }
   if (input.diagnosticType === 'x-unix') return 'mailererror';

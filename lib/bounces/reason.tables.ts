@@ -171,16 +171,17 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'exceed(?:s|ed|ing)? (?:the |their |its |his |her |your |this |user\'?s? |recipient\'?s? |remaining |available |allowed |mailbox |storage |disk )*quota',
     'quota (?:is )?(?:full|reached|exhausted|limit reached)', 'storage (?:quota|limit|space) (?:is )?(?:full|reached|exceeded|exhausted)',
     'mailbox (?:storage )?(?:limit|capacity) (?:reached|exceeded)', 'not enough (?:quota|storage)', 'inbox is full', 'mailbox is at capacity',
-    // Providers' own templates: German, French, Spanish, Italian, Portuguese, Dutch, Japanese, Chinese, Russian.
-    'postfach (?:des empfängers |des empfaengers )?(?:ist )?(?:voll|überfüllt|ueberfuellt)', 'speicherplatz.{0,40}(?:erschöpft|überschritten|voll|belegt)', '(?:quota|kontingent|speicherkontingent) (?:ist )?überschritten',
-    'bo[iî]te (?:aux lettres |de r[ée]ception |mail )?(?:du destinataire |de votre correspondant )?(?:est )?(?:pleine|satur[ée]e)', 'quota (?:est )?(?:d[ée]pass[ée]|atteint)', 'espace de stockage .{0,30}(?:plein|satur|insuffisant)',
-    'buz[oó]n (?:de correo )?(?:del destinatario )?(?:est[aá] )?(?:lleno|completo|saturado)', 'cuota (?:de (?:almacenamiento|buz[oó]n) )?(?:excedida|superada|llena)',
-    'casella (?:di posta )?(?:del destinatario )?(?:[èe] )?(?:piena|satura)', 'quota (?:di spazio )?(?:superata|esaurita)', 'spazio (?:su disco )?(?:esaurito|insufficiente)',
-    'caixa (?:postal |de correio |de entrada )?(?:do destinat[aá]rio )?(?:est[aá] )?(?:cheia|lotada)', '(?:cota|quota) (?:de armazenamento )?excedida',
-    '(?:mailbox|postvak|postbus|brievenbus) (?:van de ontvanger )?(?:is )?vol\b', 'quotum (?:is )?overschreden',
-    'メールボックス.{0,10}(?:一杯|いっぱい|満杯|容量)', '容量.{0,6}(?:超過|超え|オーバー|一杯|いっぱい|不足)',
-    '(?:邮箱|信箱|郵箱|邮件箱).{0,10}(?:已满|满了|已滿|空间不足|容量不足|超出)', '空间已满', '超过.{0,6}(?:容量|配额)',
-    '(?:ящик|почтовый ящик).{0,30}переполнен', 'превышен.{0,20}(?:квот|лимит|размер)', 'переполнен',
+    'mailbox (?:size|storage|capacity) (?:limit )?(?:exceeded|reached|full)', 'inbox (?:size|storage|capacity) (?:limit )?(?:exceeded|reached|full)',
+    'exceeded (?:the |their |its |his |her )?(?:mailbox|inbox|storage|disk) (?:size )?(?:limit|quota|allocation)',
+    'mailbox has reached (?:its|the) (?:limit|quota|capacity|maximum)', 'insufficient storage',
+    // Providers' own templates in German, French, Spanish, Italian, Portuguese and Dutch (each keyed by
+    // a word of its own; Japanese, Chinese and Russian are in NON_LATIN_REASON_PATTERNS).
+    'postfach .{0,40}voll\\b', 'postfach .{0,40}(?:überfüllt|ueberfuellt)', 'speicherplatz.{0,40}(?:erschöpft|überschritten|voll|belegt)', '(?:quota|kontingent|speicherkontingent) (?:ist )?überschritten',
+    'bo[iî]te .{0,60}pleine', 'bo[iî]te .{0,60}satur[ée]e', 'quota (?:est )?(?:d[ée]pass[ée]|atteint)', 'espace de stockage .{0,30}(?:plein|satur|insuffisant)',
+    'buz[oó]n .{0,40}lleno', 'buz[oó]n .{0,40}saturado', 'cuota .{0,30}excedida', 'cuota .{0,30}superada',
+    'casella .{0,40}piena', 'casella .{0,40}satura\\b', 'quota (?:di spazio )?(?:superata|esaurita)', 'spazio (?:su disco )?(?:esaurito|insufficiente)',
+    'caixa .{0,40}cheia', 'caixa .{0,40}lotada', '(?:cota|quota) (?:de armazenamento )?excedida',
+    '(?:mailbox|postvak|postbus|brievenbus) (?:van de ontvanger )?(?:is )?vol\\b', 'quotum (?:is )?overschreden',
   ].join('|')],
   // "552 Too much mail data" is RFC 5321's own wording for a message over the size limit (§4.5.3.1.10).
   ['emailtoolarge', [
@@ -191,11 +192,16 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'mail size exceeds', 'message exceeds the size limit', 'too large for this ',
   ].join('|')],
   ['suspend', [
-    '(?:konto|postfach|benutzerkonto) .{0,30}(?:deaktiviert|gesperrt|stillgelegt)', 'compte .{0,30}(?:d[ée]sactiv[ée]|suspendu|ferm[ée])',
-    '(?:cuenta|buz[oó]n) .{0,30}(?:desactivad|suspendid|deshabilitad)', '(?:account|casella) .{0,30}(?:disattivat|sospes|disabilitat)',
-    '(?:conta|caixa) .{0,30}(?:desativad|suspens|bloquead)', '(?:account|mailbox|postvak) .{0,30}(?:gedeactiveerd|opgeheven|uitgeschakeld)',
-    'アカウント.{0,20}(?:停止|無効)', '(?:帐户|账户|账号|邮箱).{0,10}(?:已停用|已冻结|被冻结|已禁用|已注销)', '(?:ящик|аккаунт|учетная запись|учётная запись).{0,30}(?:заблокирован|отключен|удал[её]н)',
-    'is currently suspended', 'has been suspended', 'temporar(?:il)?y? locked', 'archived recipient', 'boite du destinataire archivee',
+    '(?:konto|postfach|benutzerkonto) .{0,30}deaktiviert', '(?:konto|postfach|benutzerkonto) .{0,30}gesperrt', '(?:konto|postfach|benutzerkonto) .{0,30}stillgelegt',
+    'compte .{0,30}d[ée]sactiv', 'compte .{0,30}suspendu', 'compte .{0,30}ferm[ée]',
+    '(?:cuenta|buz[oó]n) .{0,30}desactivad', '(?:cuenta|buz[oó]n) .{0,30}suspendid', '(?:cuenta|buz[oó]n) .{0,30}deshabilitad',
+    '(?:account|casella) .{0,30}disattivat', '(?:account|casella) .{0,30}sospes', '(?:account|casella) .{0,30}disabilitat',
+    '(?:conta|caixa) .{0,30}desativad', '(?:conta|caixa) .{0,30}suspens', '(?:conta|caixa) .{0,30}bloquead',
+    '(?:account|mailbox|postvak) .{0,30}gedeactiveerd', '(?:account|mailbox|postvak) .{0,30}opgeheven', '(?:account|mailbox|postvak) .{0,30}uitgeschakeld',
+    'account (?:is |has been )?(?:closed|deleted|terminated|cancell?ed|removed)',
+    '(?:recipient|user|mailbox|address) (?:is |has been )?inactive\\b', '(?:recipient|user|mailbox|address) (?:is |has been )?disabled\\b',
+    '(?:recipient|user|mailbox|address) (?:is |has been )?deactivated\\b', '(?:recipient|user|mailbox|address) (?:is |has been )?closed\\b',
+    'no longer active', 'is currently suspended', 'has been suspended', 'temporar(?:il)?y? locked', 'archived recipient', 'boite du destinataire archivee',
     'account (?:is |has been )?(?:disabled|deactivated|inactive|locked|frozen|suspended|expired)',
     'mailbox (?:is |has been |currently )?(?:disabled|deactivated|frozen|suspended|inactive)', 'inbox (?:is |has been |currently )?(?:disabled|deactivated|frozen|suspended|inactive)', 'deactivated mailbox',
     'inactive (?:account|user|recipient|e-?mail address|address)', 'disabled recipient', 'invalid/inactive user', 'user (?:is )?terminated', 'user suspended',
@@ -228,19 +234,20 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
   ['hostunknown', [
     'domaine (?:est )?(?:inconnu|inexistant|introuvable)', 'domaine .{0,30}n\'existe pas', 'dominio (?:inexistente|desconocido|inesistente)',
     'dominio .{0,30}(?:no existe|non esiste|n[ãa]o existe)', 'domain (?:existiert nicht|ist unbekannt)', 'dom[äa]ne .{0,30}(?:existiert nicht|unbekannt)',
-    'domein .{0,30}(?:bestaat niet|onbekend)', 'ドメイン.{0,20}(?:存在しません|見つかりません)', '域名.{0,10}(?:不存在|无效|无法解析)', 'домен.{0,30}(?:не существует|не найден)',
+    'domein .{0,30}(?:bestaat niet|onbekend)',
   ].join('|')],
   ['userunknown', [
     // Providers' own templates: German, French, Spanish, Italian, Portuguese, Dutch, Japanese, Chinese, Russian.
-    '(?:empfänger|empfaenger|adresse|postfach|benutzer|e-mail-adresse).{0,40}(?:existiert nicht|nicht gefunden|unbekannt|ung[üu]ltig)', 'unbekannte?r? (?:empfänger|benutzer)', 'kein (?:postfach|benutzer)',
-    '(?:adresse|destinataire|utilisateur|bo[iî]te|compte).{0,40}n\'existe (?:pas|plus)', 'adresse (?:[ée]lectronique |e-mail |mail )?(?:inconnue|invalide|inexistante)', '(?:destinataire|utilisateur) inexistant',
-    '(?:usuario|destinatario|direcci[oó]n|cuenta|buz[oó]n).{0,40}(?:no existe|desconocid|inexistente|no encontrad)',
-    '(?:utente|destinatario|indirizzo|casella).{0,40}(?:inesistente|sconosciut|non esiste|non trovat)',
-    '(?:usu[aá]rio|destinat[aá]rio|endere[çc]o|conta|caixa).{0,40}(?:n[ãa]o existe|desconhecid|inexistente|n[ãa]o encontrad)',
-    '(?:ontvanger|adres|e-mailadres|gebruiker|mailbox).{0,40}(?:bestaat niet|onbekend|niet gevonden)', 'onbekende (?:gebruiker|ontvanger)',
-    '(?:宛先|アドレス|ユーザ|アカウント).{0,20}(?:存在しません|見つかりません|ありません)', 'ユーザー?が(?:存在しない|見つからない)',
-    '(?:收件人|用户|地址|邮箱|帐户|账户|账号|帳號).{0,10}(?:不存在|无效|未找到|不存在)',
-    '(?:адресат|получатель|пользователь|ящик|адрес|аккаунт|ящика).{0,40}(?:не найден|не существует|неизвестен)', 'не существует', 'нет такого (?:пользователя|ящика|адресата)',
+    'empfängername wurde nicht erkannt', 'nom du destinataire n\'(?:est pas|a pas été) reconnu', 'nombre del destinatario no (?:se )?(?:reconoce|ha sido reconocido)',
+    'nome del destinatario non [èe] (?:stato )?riconosciuto', 'nome do destinat[áa]rio n[ãa]o (?:foi )?reconhecido', 'naam van de ontvanger (?:is|werd) niet herkend',
+    // (A domain's "does not exist" is read as hostunknown above.)
+    'existiert nicht', '(?:empfänger|empfaenger|adresse|postfach|benutzer) .{0,40}nicht gefunden', 'unbekannte?r? (?:empfänger|benutzer)', 'kein (?:postfach|benutzer)',
+    'n\'existe (?:pas|plus)', 'adresse (?:[ée]lectronique |e-mail |mail )?(?:inconnue|invalide|inexistante)', '(?:destinataire|utilisateur) inexistant',
+    'no existe\\b', '(?:usuario|destinatario) desconocid', 'inexistente', '(?:usuario|destinatario|direcci[oó]n|cuenta|buz[oó]n) .{0,40}no encontrad',
+    'inesistente', 'sconosciut', 'non esiste', '(?:utente|destinatario|indirizzo|casella) .{0,40}non trovat',
+    'n[ãa]o existe', 'desconhecid', '(?:usu[aá]rio|destinat[aá]rio|endere[çc]o|conta|caixa) .{0,40}n[ãa]o encontrad',
+    'bestaat niet', 'onbekende (?:gebruiker|ontvanger)', '(?:ontvanger|adres|e-mailadres|gebruiker|mailbox) .{0,40}onbekend', '(?:ontvanger|adres|e-mailadres|gebruiker|mailbox) .{0,40}niet gevonden',
+    'no such account', 'addressee unknown', 'receiver (?:not found|unknown)', '(?:mailbox|account) unknown', 'unknown (?:or illegal )?alias', 'illegal alias', 'no longer exists?\\b',
     'not listed in (?:domino directory|public name)', '#?5\\.1\\.0 address rejected', 'invalid final delivery userid', 'address (?:couldn\'t|could not|cannot|can\'t) be found', 'recipient address rejected(?:\\.|$| \\()', '\\buser(?:name)? (?:is )?(?:unknown|not found|not known|not exist|does not exist|doesn\'t exist|not active|missing home)',
     'unknown (?:user|recipient|mailbox|local ?part|e-?mail address|address(?! error))', 'no such (?:user|recipient|mailbox|person|address)',
     '(?:recipient|mailbox|address|addressee|account|e-?mail address|email account) (?:does not|doesn\'t|did not|not) exist',
@@ -287,14 +294,15 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'does not accept mail from', 'unsigned dsn', 'unroutable sender', 'not allowed to post to this mailing list', 'address that has been blacklisted',
     'email address has been blacklisted', 'sender (?:domain )?(?:does not exist|not (?:found|allowed)|unknown)', 'invalid mail from',
     'domain (?:of|for) (?:the )?sender', 'unverified sender', 'sender address', 'rejected by (?:the )?destination (?:domain|server)',
-    'mail ?from domain (?:is )?listed',
+    'mail ?from domain (?:is )?listed', 'only (?:subscribers|members) (?:may|can|are allowed to) post',
   ].join('|')],
   ['hostunknown', [
     'domain (?:does not exist|is not reachable|must exist|not found|name not found|unknown)', 'host or domain name not found', 'host unknown',
     'unknown host', 'host unreachable', 'mail domain mentioned in email address is unknown', 'name or service not known', 'no such domain',
     'unknown domain', 'recipient domain must exist', 'account or domain may not exist', 'unrout(?:e)?able (?:address|domain|mail domain)',
     'dns (?:error|failure).{0,40}(?:nxdomain|domain name not found|no such)', '553 .{0,80} does not exist',
-    'dns lookup failure: host .{0,80} not found',
+    'dns lookup failure: host .{0,80} not found', 'domain name (?:does not exist|not found|unknown)', 'non-?existent domain', '\\bnxdomain\\b',
+    '\\bhost not found(?!, try again)',
   ].join('|')],
   ['spamdetected', [
     '\\bspam\\b', 'mail rejete', 'unsolicited', 'bulk (?:e-?mail|mail|advertising)', 'spamassassin', 'content filter rejection', 'mail content denied',
@@ -386,4 +394,29 @@ export const REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
     'pipe to \\|', 'x-unix;', 'local delivery failed', 'unknown mailer error',
   ].join('|')],
   ['vacation', ['i am away', 'out of (?:the )?office', 'i will be traveling', 'on vacation', '\\bauto(?:matic)?[- ]?reply'].join('|')],
+];
+
+/**
+ * Providers' own wording in Japanese, Chinese and Russian. None of it has a word of the Latin alphabet
+ * for the matcher's index to file it under, so it is a table of its own, read only for texts that hold
+ * such characters (decideReason), before REASON_PATTERNS; the same order of reasons.
+ */
+export const NON_LATIN_REASON_PATTERNS: ReadonlyArray<readonly [BounceReason, string]> = [
+  ['mailboxfull', [
+    'メールボックス.{0,10}(?:一杯|いっぱい|満杯|容量)', '容量.{0,6}(?:超過|超え|オーバー|一杯|いっぱい|不足)',
+    '(?:邮箱|信箱|郵箱|邮件箱).{0,10}(?:已满|满了|已滿|空间不足|容量不足|超出)', '空间已满', '超过.{0,6}(?:容量|配额)',
+    '(?:ящик|почтовый ящик).{0,30}переполнен', 'превышен.{0,20}(?:квот|лимит|размер)', 'переполнен',
+  ].join('|')],
+  ['suspend', [
+    'アカウント.{0,20}(?:停止|無効)', '(?:帐户|账户|账号|邮箱).{0,10}(?:已停用|已冻结|被冻结|已禁用|已注销)',
+    '(?:ящик|аккаунт|учетная запись|учётная запись).{0,30}(?:заблокирован|отключен|удал[её]н)',
+  ].join('|')],
+  ['hostunknown', [
+    'ドメイン.{0,20}(?:存在しません|見つかりません)', '域名.{0,10}(?:不存在|无效|无法解析)', 'домен.{0,30}(?:не существует|не найден)',
+  ].join('|')],
+  ['userunknown', [
+    '(?:宛先|アドレス|ユーザ|アカウント).{0,20}(?:存在しません|見つかりません|ありません)', 'ユーザー?が(?:存在しない|見つからない)',
+    '(?:收件人|用户|地址|邮箱|帐户|账户|账号|帳號).{0,10}(?:不存在|无效|未找到)',
+    '(?:адресат|получатель|пользователь|ящик|адрес|аккаунт|ящика).{0,40}(?:не найден|не существует|неизвестен)', 'не существует', 'нет такого (?:пользователя|ящика|адресата)',
+  ].join('|')],
 ];

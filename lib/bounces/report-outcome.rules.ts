@@ -35,8 +35,9 @@ export function outcomeOfAction(action: string | undefined): ReportOutcome | und
  * "has not yet been delivered", "No action is required on your part. Delivery attempts will continue",
  * Exchange's "Delivery delayed:", "Delivery is delayed to these recipients", "hasn't been delivered
  * yet", Gmail's "(Delay)", "will retry for 46 more hours", "Message will be retried for 2 more day(s)",
- * OpenSMTPD's "only a temporary failure report", and RFC 3464's own "Action: delayed" when an MTA
- * writes its fields into the text.
+ * OpenSMTPD's "only a temporary failure report", the "delayed delivery notice" of qmail set-ups that
+ * warn ("has been undeliverable to the following recipients for at least …", "will continue to
+ * attempt"), and RFC 3464's own "Action: delayed" when an MTA writes its fields into the text.
  */
 const WARNING_WORDS = new RegExp([
   'this is a warning', 'you do not need to re-?send', 'no action is required on your part',
@@ -47,21 +48,23 @@ const WARNING_WORDS = new RegExp([
   'delivery (?:to the following recipients? )?(?:has been|is|was) delayed', 'delivery (?:is )?delayed to',
   'message (?:is|has been|was) delayed', 'could not send message for past', 'delay(?:ed)? (?:delivery )?notification',
   "you(?:'ll| will) be notified if", 'delivery incomplete', 'temporary problem delivering', 'action: delayed',
+  'delayed delivery notice', 'undeliverable to the following recipients for at least',
 ].join('|'));
 
-const WARNING_SUBJECT = /^(?:warning|delayed mail|delivery delayed|delay(?:ed)? notification)\b|\(delay\)|\bdelayed \d+ (?:hours?|minutes?|days?)\b|still being retried|not yet delivered/;
+const WARNING_SUBJECT = /^(?:warning|delayed mail|delivery delayed|delay(?:ed)? (?:delivery )?notice|delay(?:ed)? notification)\b|\(delay\)|\bdelayed \d+ (?:hours?|minutes?|days?)\b|still being retried|not yet delivered/;
 
 /**
  * What they write when they have given up: qmail's "I'm not going to try again", Exim's "This is a
  * permanent error" and "retry timeout exceeded", Sendmail's "permanent fatal errors", "Message will be
  * deleted from queue" and "Cannot send message for 5 days", Gmail's "failed permanently", Exchange's
- * "Delivery has failed to these recipients", and "gave up" / "giving up" in any of them. Exim's warning
+ * "Delivery has failed to these recipients" and "has stopped trying", and "gave up" / "giving up" in
+ * any of them. Exim's warning
  * says the software "will give up" one day: the future tense is no verdict.
  */
 const FINAL_WORDS = new RegExp([
   'not going to try again', 'gave up', 'given up', 'giving up', 'failed permanently', 'permanent(?:ly)? (?:fatal )?(?:error|failure)',
   'retry timeout exceeded', 'deleted from (?:the )?queue', 'in the queue too long', 'cannot send message for \\d',
-  'delivery has failed to', 'could not be delivered to one or more', 'message expired',
+  'delivery has failed to', 'could not be delivered to one or more', 'message expired', 'stopped trying',
   'action: failed',
 ].join('|'));
 
@@ -80,11 +83,15 @@ export function outcomeOfWording(subject: string, text: string): 'final' | 'warn
 }
 
 /**
- * The words of an MTA that could not open a connection to the next hop at all (refused, or nothing
- * answered): at the end of the queue lifetime that is a message that expired, while it is still being
- * retried it is a network error.
+ * The words of an MTA that could not open a session with the next hop at all (the connection refused,
+ * or nothing answered, not even a greeting): at the end of the queue lifetime that is a message that
+ * expired, while it is still being retried it is a network error.
  */
-export const CONNECT_FAILED = /\bconnection (?:refused|timed out)|\btimed out while connecting|\bconnect(?:ion)? to \S+ (?:failed|refused)|\boperation timed out|\bno answer from\b/;
+export const CONNECT_FAILED = /\bconnection (?:refused|timed out)|\btimed out while (?:connecting|receiving the initial server greeting)|\bconnect(?:ion)? to \S+ (?:failed|refused)|\boperation timed out|\bno answer from\b/;
 
-/** An MTA's own words that the message ran out of time, whatever reply code it wraps them in. */
-export const RAN_OUT_OF_TIME = /\bmessage expired|\bexpired after|retry timeout exceeded|\bgave up|\bgiving up|not going to try again|in the queue too long|too long in (?:the )?queue/;
+/**
+ * An MTA's own words that the message ran out of time, whatever reply code it wraps them in, or
+ * whatever Action it writes: OpenSMTPD 6.8 reports an envelope it drops at the end of its queue
+ * lifetime with `Action: delayed` ("A message is delayed for more than 0 seconds … Envelope expired").
+ */
+export const RAN_OUT_OF_TIME = /\benvelope expired|\bmessage expired|\bexpired after|retry timeout exceeded|\bgave up|\bgiving up|not going to try again|in the queue too long|too long in (?:the )?queue/;

@@ -56,6 +56,7 @@ const ORIGINAL_MARKERS = [
   /^content-type: (?:message\/rfc822|text\/rfc822-headers)/im,
   /^[ \t|]*-{3,}[ \t]*(?:message text follows|original mail as follows)|^original mail as follows:/im,
   /^[ \t]*possibly truncated original message follows/im,
+  /^[ \t]*(?:the |your )?original message (?:was|is|reads)(?: as follows)?:?[ \t]*$|^[ \t]*here is (?:a copy of )?(?:the|your) (?:original )?message\b|^[ \t]*(?:the )?(?:text|headers?) of (?:your|the) (?:original )?message (?:follows|is below|are below)/im,
   // The same separators in the languages of webmail providers' templates.
   /^[ \t]*[-=]{2,}[ \t]*(?:die ursprüngliche nachricht|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|oorspronkelijke bericht|元のメッセージ|原始邮件|原邮件|исходное сообщение)/im,
 ];
@@ -201,7 +202,7 @@ const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver messag
  * The same verdict in the languages of providers' own templates (a remote SMTP reply is all but never
  * localized): unless the words are about a domain.
  */
-const LOCAL_UNKNOWN_LOCALIZED = /existiert nicht|n'existe (?:pas|plus)|no existe|non esiste|n[ãa]o existe|bestaat niet|inesistente|inexistente|unbekannte?r? (?:empfänger|benutzer)|utente sconosciuto|usu[aá]rio desconhecido|onbekende (?:gebruiker|ontvanger)|存在しません|見つかりません|不存在|не существует|не найден/im;
+const LOCAL_UNKNOWN_LOCALIZED = /empfängername wurde nicht erkannt|nom du destinataire n'(?:est pas|a pas été) reconnu|nombre del destinatario no (?:se )?(?:reconoce|ha sido reconocido)|nome del destinatario non [èe] (?:stato )?riconosciuto|nome do destinat[áa]rio n[ãa]o (?:foi )?reconhecido|naam van de ontvanger (?:is|werd) niet herkend|existiert nicht|n'existe (?:pas|plus)|no existe|non esiste|n[ãa]o existe|bestaat niet|inesistente|inexistente|unbekannte?r? (?:empfänger|benutzer)|utente sconosciuto|usu[aá]rio desconhecido|onbekende (?:gebruiker|ontvanger)|(?:adresse|destinataire|utilisateur)(?: [ée]lectronique)? inconnue?|(?:usuario|destinatario) desconocid|(?:utente|destinatario) sconosciut|(?:usu[aá]rio|destinat[aá]rio) desconhecid|(?:empfänger|benutzer|adresse) (?:ist )?unbekannt|存在しません|見つかりません|不存在|не существует|не найден/im;
 
 const ABOUT_DOMAIN = /domain|domaine|dominio|domein|dom[äa]ne|ドメイン|域名|домен/i;
 

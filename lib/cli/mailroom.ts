@@ -14,8 +14,9 @@ Parses bounce, complaint and auto-reply e-mails and prints one JSON line per inp
   {"file": "...", "results": [{"recipient", "status", "replycode", "reason", "hardbounce", "kind"}]}
 
 "results" lists delivery failures, delay warnings and complaints only. An automatic reply adds
-"autoreply": true, a challenge-response request "challenge": true (each with "from", the address that
-answered), and recipients a report names as delivered go to "delivered", in the shape of "results".
+"autoreply": true and "from" (who answered), a challenge-response request "challenge": true and "from"
+(the address the held message was sent to); recipients a report names as delivered go to "delivered",
+in the shape of "results".
 
 A directory is walked recursively; "-" reads one message (or an mbox) from standard input. A file in
 mbox format (starting with "From ") is split into its messages, printed as "<file>#<n>" (n from 1).

@@ -3,12 +3,12 @@
 # (bench/bounces/mta/peers.mjs) that refuse, defer, time out and run over quota, sends mail through them
 # with short queue timers, and collects the failure reports and delay warnings they send back.
 #
-#   sudo bash bench/bounces/mta/make-dsns.sh [postfix] [exim] [opensmtpd]   (default: all three)
+#   sudo bash bench/bounces/mta/make-dsns.sh [postfix] [exim] [opensmtpd] [sendmail]   (default: all four)
 #
 # Needs root (packages, users, the MTAs' own queues) and a machine where that is fine: it installs
-# Postfix as the system MTA and unpacks Exim and OpenSMTPD beside it (Debian allows one
-# mail-transport-agent package at a time, so the other two run from their unpacked files with their
-# own configuration). The MTAs are installed one after the other, then run side by side, each with
+# Postfix as the system MTA and unpacks Exim, OpenSMTPD and Sendmail beside it (Debian allows one
+# mail-transport-agent package at a time, so the others run from their unpacked files with their own
+# configuration). The MTAs are installed one after the other, then run side by side, each with
 # its own peers on its own ports. Takes about seven minutes, most of it waiting for the queue
 # lifetimes to run out.
 #   WORK      scratch folder (default /tmp/mailroom-mta)
@@ -23,7 +23,7 @@ WORK="${WORK:-/tmp/mailroom-mta}"
 OUT="${OUT:-$WORK/out}"
 LIFETIME="${LIFETIME:-4}"
 mtas=("$@")
-[ ${#mtas[@]} -eq 0 ] && mtas=(postfix exim opensmtpd)
+[ ${#mtas[@]} -eq 0 ] && mtas=(postfix exim opensmtpd sendmail)
 mkdir -p "$WORK" "$OUT"
 
 ports() { # $1: the base port of one MTA's peers
@@ -78,6 +78,7 @@ run_postfix() {
   ports 2525
   local out="$OUT/postfix"; mkdir -p "$out"
   postfix stop >/dev/null 2>&1 || true
+  postsuper -d ALL >/dev/null 2>&1 || true   # nothing left over from an earlier run
   local d="$WORK/postfix"; mkdir -p "$d/vmail"
   cp /etc/postfix/main.cf "$d/main.cf.orig" 2>/dev/null || true
   printf 'sink.test smtp:[127.0.0.1]:%s\nrefused.test smtp:[127.0.0.1]:%s\nsilent.test smtp:[127.0.0.1]:%s\nsender.test smtp:[127.0.0.1]:%s\n' \
@@ -120,6 +121,8 @@ install_exim() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libidn12 libgnutls-dane0 libnsl2 libdb5.3 libpcre2-8-0 >/dev/null
   debfile exim4-base; debfile exim4-daemon-light
   id Debian-exim >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin Debian-exim
+  # Exim runs itself again (with -C) to send its reports, by the path it was built with.
+  if [ ! -e /usr/sbin/exim4 ] || [ -L /usr/sbin/exim4 ]; then ln -sfn "$WORK/pkg/usr/sbin/exim4" /usr/sbin/exim4; fi
 }
 run_exim() {
   ports 2535
@@ -192,7 +195,7 @@ to_silent:
   command_timeout = 5s
 mailbox:
   driver = appendfile
-  file = $d/mail/\$local_part
+  file = $d/mail/over-quota
   user = Debian-exim
   quota = 10K
 
@@ -223,6 +226,7 @@ run_opensmtpd() {
   ports 2545
   local out="$OUT/opensmtpd"; mkdir -p "$out"
   local d="$WORK/opensmtpd"; mkdir -p "$d"
+  rm -rf /var/spool/smtpd/*   # nothing left over from an earlier run
   local conf="$d/smtpd.conf"
   cat > "$conf" <<CONF
 smtp max-message-size 200000
@@ -254,6 +258,77 @@ s.sendmail("sender@sender.test", [sys.argv[1]], sys.stdin.read())
 s.quit()' "$r"
   done
   wait_until $(( LIFETIME * 60 + 90 )) "$WORK/pkg/usr/sbin/smtpctl schedule all"
+}
+
+# --------------------------------------------------------------------------------------------- Sendmail
+# Unpacked from sendmail-bin, its configuration built from sendmail-cf's m4 macros, run as a daemon that
+# takes mail on a loopback port and runs its queue every 15 s. One mailer per peer port, and a
+# mailertable that sends each test domain to its mailer. Sendmail looks up the canonical name of the
+# machine before it reads its configuration: /etc/mail/service.switch (created only if missing) keeps
+# that lookup to /etc/hosts, and the daemon still waits a minute over a name without a domain.
+# Its files live outside /tmp, whose world-writable directory it would not trust.
+SM_DIR="${SM_DIR:-/var/lib/mailroom-mta-sendmail}"
+install_sendmail() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends m4 liblockfile1 libwrap0 libldap-2.5-0 libsasl2-2 libdb5.3 libssl3 libnsl2 >/dev/null
+  debfile sendmail-base; debfile sendmail-cf; debfile sendmail-bin
+  mkdir -p /etc/mail
+  [ -e /etc/mail/service.switch ] || printf 'hosts files\naliases files\n' > /etc/mail/service.switch
+}
+run_sendmail() {
+  ports 2555
+  local out="$OUT/sendmail"; mkdir -p "$out"
+  local d="$SM_DIR" sm="$WORK/pkg/usr/libexec/sendmail"
+  rm -rf "$d"; mkdir -p "$d/queue"; chmod 755 "$d"; chmod 700 "$d/queue"
+  printf 'hosts files\naliases files\n' > "$d/service.switch"
+  printf 'sink.test\tnexthop:[127.0.0.1]\nrefused.test\trefusedhop:[127.0.0.1]\nsilent.test\tsilenthop:[127.0.0.1]\nsender.test\tcollector:[127.0.0.1]\n' > "$d/mailertable"
+  local mailer='P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP'
+  cat > "$d/sendmail.mc" <<MC
+divert(-1)
+include(\`$WORK/pkg/usr/share/sendmail/cf/m4/cf.m4')
+divert(0)dnl
+VERSIONID(\`mailroom bench')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`mta-sendmail.test')dnl
+define(\`QUEUE_DIR', \`$d/queue')dnl
+define(\`STATUS_FILE', \`$d/statistics')dnl
+define(\`confPID_FILE', \`$d/sendmail.pid')dnl
+define(\`confHOST_STATUS_DIRECTORY', \`')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$d/service.switch')dnl
+define(\`confTO_QUEUEWARN', \`1m')dnl
+define(\`confTO_QUEUERETURN', \`${LIFETIME}m')dnl
+define(\`confTO_CONNECT', \`5s')dnl
+define(\`confTO_ICONNECT', \`5s')dnl
+define(\`confTO_INITIAL', \`5s')dnl
+define(\`confMIN_QUEUE_AGE', \`0')dnl
+define(\`confDELIVERY_MODE', \`queueonly')dnl
+FEATURE(\`nocanonify')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`mailertable', \`hash $d/mailertable')dnl
+MAILER(\`local')dnl
+MAILER(\`smtp')dnl
+MAILER_DEFINITIONS
+Mnexthop, $mailer, A=TCP \$h $NEXT_HOP
+Mrefusedhop, $mailer, A=TCP \$h $REFUSED
+Msilenthop, $mailer, A=TCP \$h $SILENT
+Mcollector, $mailer, A=TCP \$h $COLLECT
+MC
+  m4 "$d/sendmail.mc" > "$d/sendmail.cf"
+  "$sm/makemap" -C "$d/sendmail.cf" hash "$d/mailertable" < "$d/mailertable"
+  start_peers "$out"
+  "$sm/sendmail" -C "$d/sendmail.cf" -bd -q15s -ODaemonPortOptions=Port=2559,Addr=127.0.0.1,Name=MTA
+  echo "kill \$(head -1 '$d/sendmail.pid') 2>/dev/null" > "$WORK/sendmail.stop"
+  # The daemon listens once it has waited over the machine's name.
+  for _ in $(seq 1 60); do python3 -c 'import socket; socket.create_connection(("127.0.0.1", 2559), 1)' 2>/dev/null && break; sleep 3; done
+  for r in "${RECIPIENTS[@]}"; do
+    [ "${r#*@}" = quota.test ] && continue
+    message "$r" Sendmail | python3 -c '
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", 2559)
+s.sendmail("sender@sender.test", [sys.argv[1]], sys.stdin.read())
+s.quit()' "$r"
+  done
+  wait_until $(( LIFETIME * 60 + 90 )) true
 }
 
 apt-get update -qq >/dev/null

@@ -1,6 +1,7 @@
 import type { BounceFormatReader, Finding, ParsedMail } from '../bounce.types.js';
 import { matchReasonText, normalizeDiagnostic } from '../reason.classifier.js';
 import { cutOriginal, isSystemAddress, squash } from '../text.helpers.js';
+import { BOUNCE_BODY } from './text-block.reader.js';
 
 /**
  * Subjects of automatic replies as mail programs write them, in the languages they ship: Outlook's
@@ -11,13 +12,15 @@ import { cutOriginal, isSystemAddress, squash } from '../text.helpers.js';
  */
 const AUTO_SUBJECT = new RegExp(
   String.raw`^(?:(?:re|aw|sv|vs|antw|rif|r|odp|ynt|回复|答复)\s*:\s*|\[[^\]]{0,40}\]\s*)*(?:` + [
-    String.raw`auto(?:matic|matische|matique|matica|mática|matico|mático|matisk|maattinen)?[ -]?(?:reply|response|respons|antwort|answer|risposta|respuesta|resposta|réponse|reponse|antwoord|svar|vastaus|odpowied[zź])`,
+    String.raw`auto(?:matic|mated|matische|matique|matica|mática|matico|mático|matisk|maattinen)?[ -]?(?:reply|response|respons|antwort|answer|risposta|respuesta|resposta|réponse|reponse|antwoord|svar|vastaus|odpowied[zź])`,
     String.raw`(?:réponse|reponse|respuesta|risposta|resposta|antwoord|odpowied[zź]|svar|vastaus)\s+automati\w*`,
     String.raw`out[ -]of[ -](?:the[ -])?office`, String.raw`away\b`, String.raw`on vacation`, String.raw`vacation\b`, String.raw`holiday\b`,
     String.raw`abwesenheit`, String.raw`(?:au(?:ss|ß)er|nicht im) (?:haus|büro)`, String.raw`absen(?:ce|t|te|tee|tée)\b`, String.raw`ausente\b`, String.raw`assente\b`,
     String.raw`fuera de la oficina`, String.raw`fuori (?:sede|ufficio)`, String.raw`afwezig`, String.raw`ooo\b`, String.raw`oof\b`,
     '自動応答', '自動返信', '不在', '自动回复', '自動回覆', 'автоответ', 'автоматический ответ', 'отсутств', 'отпуск',
-  ].join('|') + ')',
+  ].join('|') + ')'
+  // Lotus Notes and others put the person's name first: "Kim Lee is out of the office."
+  + String.raw`|\b(?:is|am) (?:currently )?out of (?:the )?office\b|\bist (?:au(?:ss|ß)er haus|nicht im büro|abwesend)\b|\best absente?\b|\bestá fuera de la oficina|\b[èe] fuori (?:sede|ufficio)`,
   'i',
 );
 
@@ -49,7 +52,19 @@ const AUTO_PRECEDENCE = /^\s*(?:auto[_-]?reply|junk|bulk|list)\b/i;
  * Words of a report that something was not delivered. An automatic reply that says them is read as
  * the failure it describes, not as an absence note.
  */
-const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+
+/** What a report of a successful delivery says (Sendmail's return receipt, Exchange's "Delivered:"). */
+const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
+
+/** Failure and negation in the report's own sentences, in the languages of SUCCESS_WORDS. */
+const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach)|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
+
+/** Does the mail only report deliveries (no failure)? */
+export function isSuccessNotice(mail: ParsedMail): boolean {
+  const text = cutOriginal(mail.text).slice(0, 4000);
+  return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !NOT_DELIVERED.test(text);
+}
 
 /** A delivery report by its structure: a multipart/report, or one Exchange flags as a non-delivery report. */
 function isDeliveryReport(mail: ParsedMail): boolean {
@@ -91,6 +106,7 @@ const CHALLENGE_WORDS = new RegExp([
   String.raw`(?:add|put) (?:you|yourself|me|your address) (?:to|on) (?:my|the|his|her) (?:white|guest|approved|allowed|safe)`,
   String.raw`(?:held|pending|waiting|quarantined) (?:until|for|pending|awaiting) (?:you )?(?:verification|confirmation|you confirm|your confirmation)`,
   String.raw`(?:only|now) (?:accept|allow|receive)s? (?:e-?mail|mail|messages|delivery) (?:only )?from (?:senders|people|addresses) (?:i|that i|who)`,
+  String.raw`confirm (?:that )?you are (?:a )?(?:real )?(?:person|human)`, String.raw`(?:complete|finish) the verification`,
   String.raw`challenge[- ]response`, String.raw`confirmez (?:votre|que vous)`, String.raw`liste blanche`, String.raw`(?:n'êtes|n'etes) pas un robot`,
   String.raw`best[äa]tigen sie (?:ihre|dass)`, String.raw`kein (?:roboter|spammer)`, String.raw`confirme (?:su|que)`, String.raw`lista blanca`,
 ].join('|'), 'i');
@@ -98,13 +114,18 @@ const CHALLENGE_WORDS = new RegExp([
 /** Signs of one of those services in the headers or the sender's address. */
 const CHALLENGE_SENDER = /spamarrest|boxbe|mailinblack|choicemail|tmda|bluebottle|mailprotector|sendio|spamcease|qurb|earthlink.*spamblocker|challenge/i;
 
+/** The services by name, as their requests mention them. */
+const CHALLENGE_SERVICE = /spam ?arrest|boxbe|mail ?in ?black|choice ?mail|\btmda\b|bluebottle|sendio|spamcease|permit ?mail|mailprotector/i;
+
 /** Does the mail ask its recipient (the original sender) to confirm a message before it is delivered? */
 export function isChallenge(mail: ParsedMail): boolean {
   const h = mail.headers;
   const text = cutOriginal(mail.text).slice(0, 6000);
   if (!CHALLENGE_WORDS.test(text) && !CHALLENGE_WORDS.test(mail.subject)) return false;
   if (h.has('x-delivery-agent') && /tmda/i.test(h.get('x-delivery-agent') ?? '')) return true;
+  // The service names itself in the sender, the headers or the request's own words.
   if (CHALLENGE_SENDER.test(mail.fromRaw) || CHALLENGE_SENDER.test(h.get('x-mailer') ?? '') || CHALLENGE_SENDER.test(h.get('message-id') ?? '')) return true;
+  if (CHALLENGE_SERVICE.test(mail.subject) || CHALLENGE_SERVICE.test(text)) return true;
   // Without a service's name, the mail must be an automatic one that does not read as a failure report.
   const automatic = (h.get('auto-submitted') ?? 'no').toLowerCase() !== 'no' || AUTO_PRECEDENCE.test(h.get('precedence') ?? '') || autoReplyHeader(mail);
   return automatic && !FAILURE_WORDS.test(text);
@@ -118,7 +139,11 @@ export function isChallenge(mail: ParsedMail): boolean {
 export function isPlainAutoReply(mail: ParsedMail): boolean {
   if (!mail.from || isSystemAddress(mail.from) && !/noreply|no-reply/i.test(mail.from)) return false;
   const text = cutOriginal(mail.text);
-  return isAutoReply(mail, text) && !FAILURE_WORDS.test(text.slice(0, 4000));
+  if (!isAutoReply(mail, text)) return false;
+  // Providers mark some of their failure notices as automatic replies too: what reads as a report is
+  // left to the report readers (and comes back here, after them, if none of them takes it).
+  const head = text.slice(0, 4000);
+  return !FAILURE_WORDS.test(head) && !BOUNCE_BODY.test(head);
 }
 
 /**

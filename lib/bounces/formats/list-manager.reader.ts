@@ -11,12 +11,21 @@ function isListManager(mail: ParsedMail): boolean {
   return h.has('x-ml-name') && /(?:-admin|-owner|-request)@|^owner-/.test(mail.from);
 }
 
-/** Mailman's notices come from the list's own administrative address. */
+/**
+ * A notice of a list server (Mailman, Sympa, LISTSERV, Majordomo, ecartis, Lyris): from the list's
+ * administrative address with list headers, or from the list server's own address.
+ */
 function isMailman(mail: ParsedMail): boolean {
-  return mail.headers.has('x-mailman-version') && ADMIN_ADDRESS.test(mail.from);
+  if (LIST_SERVER.test(mail.from)) return true;
+  const h = mail.headers;
+  return (h.has('x-mailman-version') || h.has('list-id')) && ADMIN_ADDRESS.test(mail.from);
 }
 
 const ADMIN_ADDRESS = /(?:-admin|-owner|-request|-bounces)@|^owner-/;
+const LIST_SERVER = /^(?:sympa|listserv|majordomo|ecartis|lyris|mailman)@/;
+
+/** "The message sent to list@host", "your posting to list@host". */
+const POSTED_TO = /(?:message|mail|post(?:ing)?|e-?mail)(?: that you| you)? (?:sent |addressed |posted )?to (?:the list )?<?([^\s<>()"']+@[^\s<>()"']+?)>?(?=[\s,;:)'"]|\.(?:\s|$)|$)/i;
 
 /**
  * The list a Mailman refusal is about: the address the returned message was posted to, else the
@@ -26,17 +35,20 @@ function listAddress(mail: ParsedMail): string | undefined {
   const to = mail.original ? fieldIn(mail.original.slice(0, 20000), 'to') : undefined;
   const m = to ? new RegExp(ADDRESS_RE.source).exec(to) : null;
   if (m) return cleanAddress(m[0]);
+  const named = POSTED_TO.exec(cutOriginal(mail.text));
+  if (named) return cleanAddress(named[1]!);
   const a = mail.from;
+  if (LIST_SERVER.test(a)) return undefined;
   return a.startsWith('owner-') ? a.slice(6) : a.replace(/-(?:admin|owner|request|bounces)@/, '@');
 }
 
 /** A Mailman notice that refuses a posting (not one that only says it is held for the moderator). */
-const MAILMAN_REFUSAL = /\brejected\b|not allowed to post|auto-discard|discarded/i;
+const MAILMAN_REFUSAL = /\brejected\b|not (?:allowed|authori[sz]ed|permitted) to (?:post|send)|authori[sz]ation denied|only (?:subscribers|members)|auto-discard|discarded|returned to you unprocessed/i;
 
 /** What list managers say when they refuse a posting, and the reason each means. */
 const REFUSALS: ReadonlyArray<readonly [RegExp, BounceReason]> = [
   [/duplicated message-id|duplicate message-id/i, 'notcompliantrfc'],
-  [/not a member|are not member|not member article|members? only|non-?members?|not (?:allowed|authori[sz]ed) to post|reject(?:ed)? (?:mail|spammers?)|spam mail from a spammer|may cause mail loop/i, 'rejected'],
+  [/not a member|are not member|not member article|members? only|only (?:subscribers|members)|non-?members?|not (?:allowed|authori[sz]ed|permitted) to (?:post|send)|authori[sz]ation denied|reject(?:ed)? (?:mail|spammers?)|spam mail from a spammer|may cause mail loop/i, 'rejected'],
   [/security alert/i, 'securityerror'],
   [/loop alert|loop back warning|detected a loop|unix from loop|system error/i, 'systemerror'],
 ];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseBounce, parseBounceReport } from '../../../lib/bounces/index.js';
+import { decideReason, parseBounce, parseBounceReport } from '../../../lib/bounces/index.js';
 
 const fixture = (name: string): Buffer =>
   readFileSync(fileURLToPath(new URL(`../../fixtures/bounces/${name}`, import.meta.url)));
@@ -21,6 +21,8 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     ['groupwise-user-not-found.eml', [['r.bauer@receiver.test', 'userunknown', '5.0.0', 'hard', 'bounced']]],
     // Exchange 2000 quotes the recipient in single quotes and ends with its own status.
     ['exchange2000-some-or-all.eml', [['n.weber@corp.receiver.test', 'mailboxfull', '5.2.2', 'soft', 'bounced']]],
+    // The same report from a German Exchange 2003: localized sentences, "am <date>" after the address.
+    ['exchange2003-de-nicht-erreicht.eml', [['k.hofmann@firma.receiver.test', 'userunknown', '5.1.1', 'hard', 'bounced']]],
     // vpopmail under qmail-send: an over-quota line without a status, then "no mailbox here by that name".
     ['vpopmail-over-quota.eml', [
       ['sam@receiver.test', 'mailboxfull', '5.0.0', 'soft', 'bounced'],
@@ -31,10 +33,14 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     ['imail-unknown-user.eml', [['tom@receiver.test', 'userunknown', '5.0.0', 'hard', 'bounced']]],
     // A content filter's refusal that names nobody but returns the message: its To: is the recipient.
     ['spam-reject-quoted-to.eml', [['chris@receiver.test', 'spamdetected', '5.7.1', 'soft', 'bounced']]],
+    // The same, quoting the message inline after "The original message was:" with a second recipient.
+    ['spam-reject-inline-original.eml', [['kim@receiver.test', 'spamdetected', '5.0.0', 'soft', 'bounced']]],
     ['attachment-blocked.eml', [['dora@receiver.test', 'policyviolation', '5.0.0', 'soft', 'bounced']]],
     ['sender-blocked-by-recipient.eml', [['eve@receiver.test', 'filtered', '5.0.0', 'soft', 'bounced']]],
     // Mailman refuses a posting for the list it was posted to.
     ['mailman-rejected.eml', [['announce@lists.receiver.test', 'rejected', '5.0.0', 'soft', 'bounced']]],
+    // Sympa answers from its own address and names the list in a sentence.
+    ['sympa-authorization-denied.eml', [['stats@lists.receiver.test', 'rejected', '5.0.0', 'soft', 'bounced']]],
   ])('%s', async (file, expected) => {
     expect(await rows(file)).toEqual(expected);
   });
@@ -42,6 +48,8 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
   it.each([
     ['webmail-de-postfach-voll.eml', 'lena.schmidt@receiver.test', 'mailboxfull', 'soft'],
     ['webmail-fr-adresse-inexistante.eml', 'paul.martin@receiver.test', 'userunknown', 'hard'],
+    // "n'a pu être remis" (no "pas"), and "inconnue" said by the provider itself, with no SMTP code.
+    ['webmail-fr-adresse-inconnue.eml', 'claire@receiver.test', 'userunknown', 'hard'],
     ['webmail-es-buzon-lleno.eml', 'maria.lopez@receiver.test', 'mailboxfull', 'soft'],
     ['webmail-it-utente-inesistente.eml', 'giulia.rossi@receiver.test', 'userunknown', 'hard'],
     ['webmail-pt-caixa-cheia.eml', 'joao.silva@receiver.test', 'mailboxfull', 'soft'],
@@ -51,6 +59,14 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     ['webmail-ru-user-unknown.eml', 'ivan.petrov@receiver.test', 'userunknown', 'hard'],
   ])('reads the localized template %s', async (file, recipient, reason, bounce) => {
     expect(await rows(file)).toEqual([[recipient, reason, '5.0.0', bounce, 'bounced']]);
+  });
+
+  it.each([
+    'Your message could not be delivered to kim@mail.receiver.test. The mailbox is full.',
+    'We were unable to deliver your message to kim@mail.receiver.test. The mailbox is full.',
+  ])('keeps the whole domain of a recipient named in a sentence: %s', async (sentence) => {
+    const raw = `From: postmaster@receiver.test\nTo: a@sender.test\nSubject: Delivery failure\n\n${sentence}\n`;
+    expect((await parseBounce(raw)).map((r) => [r.recipient, r.classification.reason])).toEqual([['kim@mail.receiver.test', 'mailboxfull']]);
   });
 
   it('does not read a report forwarded with the bounce attached by the attachment\'s To:', async () => {
@@ -89,5 +105,31 @@ describe('wording of the reason', () => {
     const raw = 'From: MAILER-DAEMON@mout.receiver.test\nTo: a@sender.test\nSubject: Unzustellbar\n\nIhre Nachricht konnte nicht zugestellt werden an:\n\n  kim@nirgendwo.test\n    Die Domain existiert nicht.\n';
     const report = await parseBounceReport(raw);
     expect(report.results.map((r) => [r.recipient, r.classification.reason, r.classification.bounce])).toEqual([['kim@nirgendwo.test', 'hostunknown', 'hard']]);
+  });
+});
+
+describe('English wordings of an unknown, closed or full mailbox and a missing domain', () => {
+  it.each([
+    // At RCPT with a vague status, the words decide.
+    ['550 No such account', 'RCPT', 'userunknown'],
+    ['550 Addressee unknown, relay=mx.receiver.test', 'RCPT', 'userunknown'],
+    ['550 unknown or illegal alias: kim@receiver.test', 'RCPT', 'userunknown'],
+    ['550 The mailbox kim@receiver.test no longer exists', 'RCPT', 'userunknown'],
+    ['550 This account has been closed', undefined, 'suspend'],
+    ['550 Recipient is inactive', undefined, 'suspend'],
+    // A mailbox size limit is the mailbox's, not the message's.
+    ['552 The user has exceeded their mailbox size limit', undefined, 'mailboxfull'],
+    ['552 Mailbox has reached its capacity', undefined, 'mailboxfull'],
+    ['452 Insufficient storage for this recipient', undefined, 'mailboxfull'],
+    ['550 Name service error for name=receiver.test type=MX: Host not found', undefined, 'hostunknown'],
+    ['550 The domain name does not exist', undefined, 'hostunknown'],
+    ['550 Sorry, only subscribers may post. (#5.7.2)', undefined, 'rejected'],
+  ])('"%s" (%s) → %s', (text, command, reason) => {
+    const code = Number(text.slice(0, 3));
+    expect(decideReason({ replyCode: code, status: `${text[0]}.0.0`, text, command })).toBe(reason);
+  });
+
+  it('still reads a temporary name server failure as a network error', () => {
+    expect(decideReason({ replyCode: 450, status: '4.0.0', text: 'Name service error for name=receiver.test type=MX: Host not found, try again' })).toBe('networkerror');
   });
 });

@@ -89,10 +89,13 @@ describe('parseBounce', () => {
     ['autoreply-precedence-junk.eml', 'kim@receiver.test', '<digest-0033@sender.test>'],
     // X-Autoreply and a Japanese subject and body.
     ['autoreply-japanese.eml', 'hanako@receiver.test', '<quote-7781@sender.test>'],
+    // Lotus Notes: the person's name first in the subject, no automatic-reply field, no In-Reply-To.
+    ['autoreply-notes-out-of-office.eml', 'robin.hale@notes.receiver.test', undefined],
   ])('tells the absence note %s apart from a bounce', async (file, responder, answered) => {
     const report = await parseBounceReport(fixture(file));
     expect(report.results).toEqual([]);
-    expect(report.autoReply).toMatchObject({ recipient: responder, originalMessageId: answered });
+    expect(report.autoReply?.recipient).toBe(responder);
+    expect(report.autoReply?.originalMessageId).toBe(answered);
     expect(report.challenge).toBeUndefined();
   });
 
@@ -101,6 +104,8 @@ describe('parseBounce', () => {
     ['challenge-tmda.eml', 'pat@receiver.test'],
     // A screening service answering from its own address, asking the sender to prove it is a person.
     ['challenge-guest-list.eml', 'alex@receiver.test'],
+    // No automatic-reply header at all: the request's words and the service naming itself.
+    ['challenge-approved-senders.eml', 'sam@receiver.test'],
   ])('reports the challenge-response request %s as a challenge, not a bounce', async (file, recipient) => {
     const report = await parseBounceReport(fixture(file));
     expect(report.results).toEqual([]);
@@ -116,6 +121,25 @@ describe('parseBounce', () => {
       ['lee@receiver.test', 'delivered', 'delivered', 'none'],
       ['ops@receiver.test', 'delivered', 'delivered', 'none'],
     ]);
+  });
+
+  it('reads a return receipt in plain text as a delivery, not a failure', async () => {
+    const report = await parseBounceReport(fixture('sendmail-return-receipt.eml'));
+    expect(report.results).toEqual([]);
+    expect(report.delivered.map((r) => [r.recipient, r.classification.status, r.classification.kind])).toEqual([['jo@receiver.test', '2.0.0', 'delivered']]);
+  });
+
+  it('gives no failure for an Exchange "Delivered:" notice that names the recipient by display name only', async () => {
+    const report = await parseBounceReport(fixture('exchange-delivered-text.eml'));
+    expect(report.results).toEqual([]);
+    expect(report.autoReply).toBeUndefined();
+  });
+
+  it('leaves a failure notice marked as an automatic reply to the report readers', async () => {
+    const raw = 'From: Mail Service <noreply@mail.receiver.test>\nTo: news@sender.test\nSubject: Automatic reply: Weekly news\nAuto-Submitted: auto-replied\n\nYour message to kim@receiver.test was rejected by the recipient\'s server: 550 5.7.1 Message refused as spam.\n';
+    const report = await parseBounceReport(raw);
+    expect(report.autoReply).toBeUndefined();
+    expect(report.results.map((r) => [r.recipient, r.classification.reason, r.classification.status])).toEqual([['kim@receiver.test', 'spamdetected', '5.7.1']]);
   });
 
   it('still reads an automatic answer that says the mailbox is gone as a failure', async () => {
@@ -152,6 +176,7 @@ describe('parseBounce', () => {
     expect(preferStatus('5.0.0', '5.1.1', 550)).toBe('5.1.1');
     expect(preferStatus('5.1.0', '5.2.2', 550)).toBe('5.2.2');
     expect(preferStatus('4.4.7', '4.4.2', 421)).toBe('4.4.2');
+    expect(preferStatus('4.3.1', '4.2.2', 452)).toBe('4.2.2');
     expect(preferStatus('4.5.0', '5.5.0', 550)).toBe('5.5.0');
     // A specific field stays.
     expect(preferStatus('5.2.2', '5.0.0', 550)).toBe('5.2.2');

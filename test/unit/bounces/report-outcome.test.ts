@@ -82,6 +82,7 @@ describe('without an Action field, the wording decides', () => {
     ['Delivery Status Notification (Delay)', 'Delivery to the following recipient has been delayed: a@b.test\n\nMessage will be retried for 2 more day(s)'],
     ['Notice', 'Please note that this is only a temporary failure report. The message is kept in the queue for up to 4 days.'],
     ['Returned mail', 'Warning: message still undelivered after 4 hours\nWill keep trying until message is 5 days old'],
+    ['delayed delivery notice', 'The mail system will continue to attempt to deliver your message to these recipients for a total of 7 days.'],
   ])('a warning: %s', (subject, text) => {
     expect(outcomeOfWording(subject, text)).toBe('warning');
   });
@@ -92,6 +93,7 @@ describe('without an Action field, the wording decides', () => {
     ['Returned mail: Cannot send message for 5 days', 'Message could not be delivered for 5 days\nMessage will be deleted from queue'],
     ['Delivery Status Notification (Failure)', 'Delivery to the following recipient failed permanently:'],
     ['Undeliverable: x', 'Delivery has failed to these recipients or groups:'],
+    ['Undeliverable: x', 'The server has tried to deliver this message, without success, and has stopped trying.'],
     // Exim's warning promises to give up one day; a report that warns and gives up at once is final.
     ['Mail delivery failed', 'Eventually the mail delivery software will give up. This is a permanent error.'],
   ])('final: %s', (subject, text) => {
@@ -115,6 +117,7 @@ describe('delay warnings and final failures of each MTA family', () => {
     ['gmail-warning.eml', 'slow@receiver.test', 'deferred', true, '4', 'ratelimited', 'soft'],
     ['gmail-final.eml', 'slow@receiver.test', 'bounced', false, '4', 'ratelimited', 'soft'],
     ['qmail-final.eml', 'slow@receiver.test', 'bounced', false, '4', 'networkerror', 'soft'],
+    ['qmail-warning.eml', 'slow@receiver.test', 'deferred', true, '4', 'mailboxfull', 'soft'],
     ['postfix-warning-userunknown.eml', 'checking@receiver.test', 'deferred', true, '4', 'userunknown', 'soft'],
   ] as const)('%s', async (file, recipient, kind, retryable, cls, reason, bounce) => {
     const rs = await parseBounce(fixture(file));

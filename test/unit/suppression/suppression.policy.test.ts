@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildClassification, classifyProviderError, classifySmtpReply, classifyStatus } from '../../../lib/bounces/index.js';
+import { buildClassification, classifyProviderError, classifySmtpReply, classifyStatus, parseBounce } from '../../../lib/bounces/index.js';
 import type { BounceResult } from '../../../lib/bounces/index.js';
 import type { Classification, RejectedRecipient } from '../../../lib/core/index.js';
 import { MailerConfigurationError } from '../../../lib/errors/index.js';
@@ -63,6 +63,26 @@ describe('shouldSuppress', () => {
     expect(shouldSuppress(classifySmtpReply(250, '2.0.0 OK queued', 'x@example.com'))).toBe(false);
     expect(shouldSuppress(classifyStatus('4.4.7', 'delivery time expired', 'x@example.com'))).toBe(false);
     expect(shouldSuppress(buildClassification('vacation', undefined, undefined, 'out of office', 'x@example.com'))).toBe(false);
+  });
+
+  it('never suppresses a delay warning of a bounce e-mail, and agrees with its action on a final report', async () => {
+    const report = (action: string, status: string, diagnostic: string): string => [
+      'From: MAILER-DAEMON@mx.sender.test', 'To: owner@sender.test', 'Subject: report', 'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'Report.', '',
+      '--b', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.sender.test', '',
+      'Final-Recipient: rfc822; x@example.com', `Action: ${action}`, `Status: ${status}`, `Diagnostic-Code: smtp; ${diagnostic}`, '', '--b--', '',
+    ].join('\r\n');
+    const [warning] = await parseBounce(report('delayed', '5.1.1', '550 5.1.1 <x@example.com>: User unknown'));
+    expect(warning!.classification).toMatchObject({ kind: 'deferred', reason: 'userunknown', bounce: 'soft', action: 'none' });
+    expect(entriesToSuppress([warning!], 'bounce-mail')).toEqual([]);
+    // Given up after a temporary "user unknown" for the whole queue lifetime: hard, but the policy
+    // lists no one on a temporary answer, and the classification does not ask it to.
+    const [expired] = await parseBounce(report('failed', '4.1.1', '450 4.1.1 <x@example.com>: User unknown'));
+    expect(expired!.classification).toMatchObject({ kind: 'bounced', bounce: 'hard', action: 'none', retryable: false });
+    expect(shouldSuppress(expired!.classification)).toBe(false);
+    const [final] = await parseBounce(report('failed', '5.1.1', '550 5.1.1 <x@example.com>: User unknown'));
+    expect(final!.classification.action).toBe('suppress');
+    expect(entriesToSuppress([final!], 'bounce-mail').map((e) => e.address)).toEqual(['x@example.com']);
   });
 
   it('follows the options', () => {
