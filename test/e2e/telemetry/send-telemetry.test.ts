@@ -7,6 +7,7 @@ import type { TemplateRenderer } from '../../../lib/templates/template-renderer.
 import { onCleanup, smtpSink as sink } from '../../support/cleanup.js';
 import { childrenOf, collect, everyAttributeValue, registerOtel, type OtelHarness } from '../../support/otel.js';
 import { FakeClock } from '../../unit/retry/fake-clock.js';
+import { PostmarkFake, POSTMARK_TOKEN } from '../../support/provider-fakes/index.js';
 
 /*
  * The spans and metrics of real sends over a real SMTP server, recorded by the OpenTelemetry
@@ -273,6 +274,23 @@ describe('rate limits and transport names on metrics', () => {
     await collect(otel);
     expect(otel.count('mailroom.mail.sent', { 'mailroom.transport': 'tenants' }) - before).toBe(2);
     expect(otel.count('mailroom.mail.sent', { 'mailroom.transport': 'tenant-a' })).toBe(0);
+  });
+});
+
+describe('provider APIs', () => {
+  it('a Postmark send: the attempt is a client span of kind postmark, and mail.send carries the id its webhooks will report', async () => {
+    const fake = await new PostmarkFake().start();
+    onCleanup(() => fake.stop());
+    const mailer = await boot({
+      transports: { api: { type: 'postmark', serverToken: POSTMARK_TOKEN, baseUrl: fake.url } }, defaults: { from },
+    });
+    const result = await mailer.use('api').send({ to: 'ada@example.org', subject: SUBJECT, text: 'x' });
+    expect(result.providerMessageId).toBeTruthy();
+    const { root, spans } = sendSpans(result.messageId);
+    expect(root.attributes['mailroom.provider.message_id']).toBe(result.providerMessageId);
+    const [attempt] = childrenOf(root, spans).filter((c) => c.name === 'mail.attempt');
+    expect(attempt!.kind).toBe(SpanKind.CLIENT);
+    expect(attempt!.attributes).toMatchObject({ 'mailroom.transport': 'api', 'mailroom.transport.kind': 'postmark', 'mailroom.outcome': 'sent' });
   });
 });
 
