@@ -618,6 +618,8 @@ export class SendTelemetry {
     if (refused > 0) attributes[ATTR.rejected] = refused;
     if (this.held) attributes[ATTR.suppressed] = this.held;
     if (!this.mail && this.telemetry.privacy.messageId) attributes[ATTR.messageId] = result.messageId;
+    // The provider's id, which its webhooks report: what joins a delivery event to this send.
+    if (result.providerMessageId && this.telemetry.privacy.messageId) attributes[ATTR.providerMessageId] = result.providerMessageId;
     span.setAttributes(attributes);
     span.end();
   }
