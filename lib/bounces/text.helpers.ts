@@ -52,11 +52,9 @@ export function isSystemAddress(a: string): boolean {
 const ORIGINAL_MARKERS = [
   /^[ \t]*-{2,}[ \t]*(?:this is a copy of (?:the|your) message|below this line is a copy of the message|original message|the original message|returned message|unsent message|undelivered message|message headers follow|header of (?:the )?original message|forwarded message|copy of (?:the )?(?:original )?message)/im,
   /^[ \t]*(?:-{3,}|={3,}|\*{3,})[^\n]*(?:original|returned|unsent|undelivered|headers? of) (?:message|mail)/im,
-  /^[ \t]*(?:original message follows|message headers follow|your message reads \(in part\)|a copy of the original message below|the header of the original message is attached|unsent message below|returned message follows|this is a copy of the original message)/im,
+  /^[ \t]*(?:original message follows|message headers follow|your message reads \(in part\)|a copy of the original message below|the header of the original message is attached|unsent message below|returned message follows|this is a copy of the original message|possibly truncated original message follows)/im,
   /^content-type: (?:message\/rfc822|text\/rfc822-headers)/im,
   /^[ \t|]*-{3,}[ \t]*(?:message text follows|original mail as follows)|^original mail as follows:/im,
-  /^[ \t]*possibly truncated original message follows/im,
-  /^[ \t]*(?:the |your )?original message (?:was|is|reads)(?: as follows)?:?[ \t]*$|^[ \t]*here is (?:a copy of )?(?:the|your) (?:original )?message\b|^[ \t]*(?:the )?(?:text|headers?) of (?:your|the) (?:original )?message (?:follows|is below|are below)/im,
   // The same separators in the languages of webmail providers' templates.
   /^[ \t]*[-=]{2,}[ \t]*(?:die ursprüngliche nachricht|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|oorspronkelijke bericht|元のメッセージ|原始邮件|原邮件|исходное сообщение)/im,
 ];
@@ -197,7 +195,7 @@ export function fieldIn(block: string, name: string): string | undefined {
  * Words that, in the reports of Exchange 2003, Lotus Notes/Domino, IMail and similar MTAs which carry
  * no status code, name an unknown mailbox (their own message for it, not a remote server's).
  */
-const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|no valid recipients for this mm|no such user here|\(user not found\)/i;
+const LOCAL_UNKNOWN = /recipient name is not recognized|unable to deliver message to <[^>]+> \(and other recipients in the same domain\)|\bunknown recipient\b|not listed in (?:domino directory|public name)|invalid final delivery userid|\bunknown user:|\breceiver not found:|no valid recipients for this mm|no such user here|\(user not found\)/i;
 /**
  * The same verdict in the languages of providers' own templates (a remote SMTP reply is all but never
  * localized): unless the words are about a domain.

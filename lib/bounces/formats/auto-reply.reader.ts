@@ -52,16 +52,22 @@ const AUTO_PRECEDENCE = /^\s*(?:auto[_-]?reply|junk|bulk|list)\b/i;
  * Words of a report that something was not delivered. An automatic reply that says them is read as
  * the failure it describes, not as an absence note.
  */
-export const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
+const FAILURE_WORDS = /undeliver|could not be (?:delivered|sent)|delivery (?:has )?failed|delivery (?:status|failure)|not (?:yet )?(?:been )?delivered|(?:has|have|was|is)n['’]t (?:yet )?(?:been )?delivered|delivery (?:is |has been )?delayed|will (?:continue|keep) (?:trying|to (?:try|be attempted))|(?:user|recipient|mailbox) (?:unknown|not found)|unknown (?:user|recipient)|does not exist|no such (?:user|mailbox)|mailbox (?:is )?full|over quota|^\s*[45]\d\d[ -]\d?/im;
 
 /** What a report of a successful delivery says (Sendmail's return receipt, Exchange's "Delivered:"). */
 const SUCCESS_WORDS = /successful(?:ly)? deliver|was delivered to the following|had successful delivery|delivery to (?:the following|these) recipients?(?: or (?:distribution )?lists?)? (?:was successful|succeeded|is complete|has been completed)|has been (?:successfully )?delivered to|(?:erfolgreich )?zugestellt wurde|wurde (?:erfolgreich )?zugestellt|a été (?:remis|délivré|distribué)|ha sido entregado|è stato (?:recapitato|consegnato)|foi entregue com sucesso|is (?:succesvol )?afgeleverd/i;
 
 /** Failure and negation in the report's own sentences, in the languages of SUCCESS_WORDS. */
-const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach)|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
+const NOT_DELIVERED = /\b(?:fail|error|rejected|undeliver|not reach|unavailable|unknown|refused|denied|blocked|quota|not found|no such|invalid|could not|couldn't|unable|expired)|mailbox (?:is )?full|non [èe] stato|no (?:ha sido|se ha podido|pudo)|n'a pas|nicht (?:zugestellt|erreicht)|niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:foi|p[ôo]de)|не (?:был[оа]? )?доставлен|できませんでした|无法|未能/i;
+
+const FAILURE_SUBJECT = /undeliver|fail|\bnot\b|error|returned|warning|delay|problem|non[ -]?remis|unzustellbar|nicht zugestellt|no entregad|non recapitat|n[ãa]o entregue/i;
+const SUCCESS_SUBJECT = /deliver|receipt|relayed|success|zugestellt|remis|d[ée]livr|entreg|recapitat|consegnat|afgeleverd|配信|送达|доставлен/i;
 
 /** Does the mail only report deliveries (no failure)? */
 export function isSuccessNotice(mail: ParsedMail): boolean {
+  // Their subjects say so ("Delivered:", "Relayed:", "Return receipt", "Successful Mail Delivery
+  // Report"); the subject is short, the text is read only then.
+  if (!SUCCESS_SUBJECT.test(mail.subject) || FAILURE_SUBJECT.test(mail.subject)) return false;
   const text = cutOriginal(mail.text).slice(0, 4000);
   return SUCCESS_WORDS.test(text) && !FAILURE_WORDS.test(text) && !NOT_DELIVERED.test(text);
 }
@@ -101,7 +107,7 @@ function isAutoReply(mail: ParsedMail, text: string): boolean {
  */
 const CHALLENGE_WORDS = new RegExp([
   String.raw`(?:verify|prove|confirm) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|person|not a (?:robot|spammer|machine|computer))`,
-  String.raw`(?:confirm|verify|release) (?:your|the) (?:message|e-?mail|mail|address|identity)\b`,
+  String.raw`(?:confirm|release) (?:your|the) (?:message|e-?mail|mail|identity)\b`, String.raw`verify (?:your|the) (?:message|identity)\b`,
   String.raw`(?:approved|authori[sz]ed|allowed|trusted) senders? list|(?:white ?list|guest list|safe senders? list)`,
   String.raw`(?:add|put) (?:you|yourself|me|your address) (?:to|on) (?:my|the|his|her) (?:white|guest|approved|allowed|safe)`,
   String.raw`(?:held|pending|waiting|quarantined) (?:until|for|pending|awaiting) (?:you )?(?:verification|confirmation|you confirm|your confirmation)`,
@@ -119,16 +125,22 @@ const CHALLENGE_SERVICE = /spam ?arrest|boxbe|mail ?in ?black|choice ?mail|\btmd
 
 /** Does the mail ask its recipient (the original sender) to confirm a message before it is delivered? */
 export function isChallenge(mail: ParsedMail): boolean {
+  // A mail system's report (a refusal by a server that keeps a white list, say) is never one; most
+  // reports come from such an address, so this is asked first.
+  if (!mail.from || isSystemAddress(mail.from) && !/no-?reply/i.test(mail.from)) return false;
   const h = mail.headers;
   const text = cutOriginal(mail.text).slice(0, 6000);
   if (!CHALLENGE_WORDS.test(text) && !CHALLENGE_WORDS.test(mail.subject)) return false;
+  if (FAILURE_WORDS.test(text)) return false;
   if (h.has('x-delivery-agent') && /tmda/i.test(h.get('x-delivery-agent') ?? '')) return true;
   // The service names itself in the sender, the headers or the request's own words.
   if (CHALLENGE_SENDER.test(mail.fromRaw) || CHALLENGE_SENDER.test(h.get('x-mailer') ?? '') || CHALLENGE_SENDER.test(h.get('message-id') ?? '')) return true;
   if (CHALLENGE_SERVICE.test(mail.subject) || CHALLENGE_SERVICE.test(text)) return true;
-  // Without a service's name, the mail must be an automatic one that does not read as a failure report.
+  // Without a service's name, the mail must be an automatic one, not from a mail system's own address,
+  // that does not read as a failure report (whose advice may be to "confirm the message" too).
+  if (isSystemAddress(mail.from)) return false;
   const automatic = (h.get('auto-submitted') ?? 'no').toLowerCase() !== 'no' || AUTO_PRECEDENCE.test(h.get('precedence') ?? '') || autoReplyHeader(mail);
-  return automatic && !FAILURE_WORDS.test(text);
+  return automatic && !FAILURE_WORDS.test(text) && !BOUNCE_BODY.test(text);
 }
 
 /**

@@ -31,9 +31,11 @@ describe('plain-text reports of older MTAs and mailbox providers', () => {
     ['netqmail-no-host.eml', [['dana@recevier-typo.test', 'hostunknown', '5.1.2', 'hard', 'bounced']]],
     // IMail ("SMTP32"): "unknown user: 'tom'", the address only in the message after "Original message follows".
     ['imail-unknown-user.eml', [['tom@receiver.test', 'userunknown', '5.0.0', 'hard', 'bounced']]],
+    // CompuServe: "Receiver not found: 76543.21", the numeric mailbox only in the returned message's To:.
+    ['compuserve-receiver-not-found.eml', [['76543.21@compuserve.test', 'userunknown', '5.0.0', 'hard', 'bounced']]],
     // A content filter's refusal that names nobody but returns the message: its To: is the recipient.
     ['spam-reject-quoted-to.eml', [['chris@receiver.test', 'spamdetected', '5.7.1', 'soft', 'bounced']]],
-    // The same, quoting the message inline after "The original message was:" with a second recipient.
+    // The same, naming the recipient and quoting the message inline with a second recipient.
     ['spam-reject-inline-original.eml', [['kim@receiver.test', 'spamdetected', '5.0.0', 'soft', 'bounced']]],
     ['attachment-blocked.eml', [['dora@receiver.test', 'policyviolation', '5.0.0', 'soft', 'bounced']]],
     ['sender-blocked-by-recipient.eml', [['eve@receiver.test', 'filtered', '5.0.0', 'soft', 'bounced']]],

@@ -114,6 +114,20 @@ describe('parseBounce', () => {
     expect(await parseBounce(fixture(file))).toEqual([]);
   });
 
+  it('does not take a bounce that advises to confirm the message for a challenge', async () => {
+    const raw = 'From: Mail Delivery System <MAILER-DAEMON@mx.receiver.test>\nTo: a@sender.test\nSubject: Undeliverable: Offer\nAuto-Submitted: auto-generated\n\nkim@receiver.test: the mailbox was not found.\nPlease confirm the message was addressed correctly before you send it again.\n';
+    const report = await parseBounceReport(raw);
+    expect(report.challenge).toBeUndefined();
+    expect(report.results.map((r) => r.recipient)).toEqual(['kim@receiver.test']);
+  });
+
+  it('does not take a server\'s refusal that names a white list for a challenge', async () => {
+    const raw = 'From: MAILER-DAEMON@mx.sender.test\nTo: a@sender.test\nSubject: Undelivered Mail Returned to Sender\n\n<kim@receiver.test>: host mx.receiver.test said: 550 5.7.1 Sender is not on the approved senders list of this mailbox (SpamArrest) (in reply to RCPT TO command)\n';
+    const report = await parseBounceReport(raw);
+    expect(report.challenge).toBeUndefined();
+    expect(report.results.map((r) => [r.recipient, r.classification.status])).toEqual([['kim@receiver.test', '5.7.1']]);
+  });
+
   it('keeps recipients a report names as delivered or relayed out of the failures', async () => {
     const report = await parseBounceReport(fixture('delivered-relayed-dsn.eml'));
     expect(report.results).toEqual([]);
