@@ -24,6 +24,7 @@ import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.ad
 import { HandlebarsRenderer, MailerModule, MailerService } from 'nestjs-mailroom';
 import { startSinkProcess } from './support/sink.mjs';
 import { receiptContext } from './support/receipt.mjs';
+import { runConcurrently } from './support/concurrent-run.mjs';
 
 const TEMPLATES = fileURLToPath(new URL('../sample-app/templates', import.meta.url));
 const MAILS = Number(process.env.BENCH_MAILS ?? 3000);
@@ -100,15 +101,8 @@ async function mailroomSender(templateOptions = {}, smtpOptions = {}) {
 }
 
 async function run(sender, count) {
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) await sender.send(next++);
-  }));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const used = process.cpuUsage(cpu);
-  return { seconds, cpuMicros: used.user + used.system, mails: count };
+  const result = await runConcurrently(sender.send, count, CONCURRENCY);
+  return result;
 }
 
 const makers = {

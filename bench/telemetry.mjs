@@ -30,6 +30,7 @@ import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRat
 import { MailerModule, MailerService } from 'nestjs-mailroom';
 import { startSinkProcess } from './support/sink.mjs';
 import { receiptContext } from './support/receipt.mjs';
+import { runConcurrently } from './support/concurrent-run.mjs';
 
 const TEMPLATES = fileURLToPath(new URL('../sample-app/templates', import.meta.url));
 const MAILS = Number(process.env.BENCH_MAILS ?? 3000);
@@ -83,16 +84,9 @@ async function mailer(telemetry, transport) {
 }
 
 async function run(sender, count) {
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) await sender.send(next++);
-  }));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const used = process.cpuUsage(cpu);
+  const result = await runConcurrently(sender.send, count, CONCURRENCY);
   sender.clear();
-  return { seconds, cpuMicros: used.user + used.system, mails: count };
+  return result;
 }
 
 const median = (values) => {

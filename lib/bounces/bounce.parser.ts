@@ -357,7 +357,9 @@ export function readBounceReport(mail: ParsedMail): BounceReport {
   if (findings.length === 0) return report;
   const id = originalMessageId(mail);
   const seen = new Set<string>();
-  // The wording is read once, and only when some recipient has no Action of its own.
+  // The wording is read once, and only when some recipient has no Action of its own. A report that
+  // neither warns nor says it gave up is final all the same: the MTAs that warn say so in words, and
+  // otherwise a report is what an MTA sends when it returns the message.
   let wording: ReportOutcome | undefined | null = null;
   for (const f of findings) {
     const key = f.recipient;
@@ -370,7 +372,7 @@ export function readBounceReport(mail: ParsedMail): BounceReport {
     if (wording === null && outcomeOfAction(f.action) === undefined && f.kind !== 'complained') {
       wording = outcomeOfWording(mail.subject, cutOriginal(mail.text));
     }
-    const r = resultOf(f, id, wording ?? undefined);
+    const r = resultOf(f, id, wording ?? 'final');
     const reason = r.classification.reason;
     if (reason === 'vacation') report.autoReply = noticeOf(f, mail);
     else if (reason === 'delivered') report.delivered.push(r);

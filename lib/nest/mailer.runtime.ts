@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
 import type { Transport } from '../core/transport.types.js';
 import { MailerConfigurationError } from '../errors/mailer.error.js';
 import { checkOptions, expectOptionsObject, type OptionHints } from '../errors/option.checker.js';
@@ -19,7 +20,7 @@ import { fromIncumbentOptions } from './incumbent-options.compat.js';
 import { checkTransportName, isRateLimiter, transportRateLimiter, transportRetry } from './transport.settings.js';
 import { TransportRegistry } from './transport.registry.js';
 import { TRANSPORT_CACHE_OPTION_SHAPE } from './transport-resolver.types.js';
-import type { MailerTransportOverride } from './mailer.tokens.js';
+import { MAILER_RUNTIME, type MailerTransportOverride } from './mailer.tokens.js';
 import { checkLocaleOptions } from './mail-locale.js';
 import { MailTelemetry } from '../telemetry/mail.telemetry.js';
 import { checkTelemetryOptions } from '../telemetry/telemetry.options.js';
@@ -236,4 +237,18 @@ export async function createMailerRuntime(given: MailerModuleOptions, override?:
     await renderer?.close();
     throw error;
   }
+}
+
+/**
+ * The telemetry of the application's MailerModule (its options), or one with the defaults when the
+ * application has none (a webhook receiver or a queue producer on its own).
+ */
+export async function findMailerTelemetry(moduleRef: ModuleRef): Promise<MailTelemetry> {
+  try {
+    const runtime = moduleRef.get<MailerRuntime>(MAILER_RUNTIME as never, { strict: false });
+    if (runtime?.telemetry) return runtime.telemetry;
+  } catch {
+    // No MailerModule in this application.
+  }
+  return MailTelemetry.create(undefined);
 }

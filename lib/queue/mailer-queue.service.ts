@@ -12,8 +12,7 @@ import { findEventEmitter, publishEvent, type EventSink } from '../nest/event-em
 import { MAILER_MODULE_OPTIONS } from '../nest/mailer.module.js';
 import type { MailerModuleOptions } from '../nest/mailer.options.js';
 import { MailerService } from '../nest/mailer.service.js';
-import type { MailerRuntime } from '../nest/mailer.runtime.js';
-import { MAILER_RUNTIME } from '../nest/mailer.tokens.js';
+import { findMailerTelemetry } from '../nest/mailer.runtime.js';
 import { MailTelemetry } from '../telemetry/mail.telemetry.js';
 import { importBullmq, openRedis, type OwnedQueueRedisClient } from './bullmq.loader.js';
 import { deserializeMail, fromDomain, serializeMail, type MailJobData } from './mail.serializer.js';
@@ -172,7 +171,7 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
       if (this.mode !== 'producer') this.workerConnection = await this.open(target, { maxRetriesPerRequest: null });
     }
     if (this.options.eventEmitter !== false) this.eventSink = await findEventEmitter(this.moduleRef);
-    this.telemetry = await this.findTelemetry();
+    this.telemetry = await findMailerTelemetry(this.moduleRef);
     if (this.mode !== 'worker') {
       this.queue = new this.bull.Queue(this.name, defined({
         connection: this.producerClient,
@@ -185,17 +184,6 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
       const queue = this.queue;
       this.stopObserving = this.telemetry.observeQueue(this.name, () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'));
     }
-  }
-
-  /** The mailer's telemetry (its options), or one with the defaults when this application has no MailerModule. */
-  private async findTelemetry(): Promise<MailTelemetry> {
-    try {
-      const runtime = this.moduleRef.get<MailerRuntime>(MAILER_RUNTIME as never, { strict: false });
-      if (runtime?.telemetry) return runtime.telemetry;
-    } catch {
-      // A producer-only application without MailerModule.
-    }
-    return MailTelemetry.create(undefined);
   }
 
   /**

@@ -70,6 +70,13 @@ function classificationAttributes(c: Classification | undefined, into: Attribute
 }
 
 /** Everything a span may say about a failure: its type, classification and the codes; no text. */
+/** Sets a failed span's error attributes and its ERROR status, naming the error's type, never its text. */
+function markFailed(api: OtelApiModule, span: Span | undefined, error: unknown): void {
+  if (!span) return;
+  span.setAttributes(failureAttributes(error));
+  span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+}
+
 function failureAttributes(error: unknown): Attributes {
   const attributes: Attributes = { [ATTR.errorType]: errorType(error) };
   const c = classificationOf(error);
@@ -234,8 +241,7 @@ export class MailTelemetry {
     try {
       return await api.context.with(api.trace.setSpan(parent, started), () => run(started));
     } catch (error) {
-      started.setAttributes(failureAttributes(error));
-      started.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, started, error);
       throw error;
     } finally {
       started.end();
@@ -294,8 +300,7 @@ export class MailTelemetry {
       if (jobId !== undefined) span!.setAttribute(ATTR.jobId, jobId);
       return value;
     } catch (error) {
-      span?.setAttributes(failureAttributes(error));
-      span?.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, span, error);
       throw error;
     } finally {
       span?.end();
@@ -317,8 +322,7 @@ export class MailTelemetry {
     try {
       return await api.context.with(ctx, run);
     } catch (error) {
-      span?.setAttributes(failureAttributes(error));
-      span?.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, span, error);
       throw error;
     } finally {
       span?.end();
@@ -363,8 +367,7 @@ export class MailTelemetry {
       if (outcome.status === 'accepted' && outcome.events) this.webhookEvents(provider, outcome.events);
       return outcome;
     } catch (error) {
-      span?.setAttributes(failureAttributes(error));
-      span?.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, span, error);
       throw error;
     } finally {
       span?.end();
@@ -415,8 +418,7 @@ export class MailTelemetry {
       }
       return results;
     } catch (error) {
-      span?.setAttributes(failureAttributes(error));
-      span?.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, span, error);
       throw error;
     } finally {
       span?.end();
@@ -479,9 +481,8 @@ class TraceLevel implements SendTrace {
       return result;
     } catch (error) {
       if (span) {
-        span.setAttributes(failureAttributes(error));
         span.setAttribute(ATTR.outcome, 'failed');
-        span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+        markFailed(api, span, error);
         span.end();
       }
       if (!inner.delegated) this.send.recordAttempt(transport, began, 'failed', error);
@@ -538,8 +539,7 @@ export class SendTelemetry {
     try {
       return await api.context.with(api.trace.setSpan(this.ctx, span), fn);
     } catch (error) {
-      span.setAttributes(failureAttributes(error));
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, span, error);
       throw error;
     } finally {
       span.end();
@@ -618,6 +618,8 @@ export class SendTelemetry {
     if (refused > 0) attributes[ATTR.rejected] = refused;
     if (this.held) attributes[ATTR.suppressed] = this.held;
     if (!this.mail && this.telemetry.privacy.messageId) attributes[ATTR.messageId] = result.messageId;
+    // The provider's id, which its webhooks report: what joins a delivery event to this send.
+    if (result.providerMessageId && this.telemetry.privacy.messageId) attributes[ATTR.providerMessageId] = result.providerMessageId;
     span.setAttributes(attributes);
     span.end();
   }
@@ -635,9 +637,8 @@ export class SendTelemetry {
       span.setAttribute(ATTR.outcome, 'cancelled');
     } else {
       span.setAttribute(ATTR.outcome, 'failed');
-      span.setAttributes(failureAttributes(error));
       if (error instanceof TransportError && error.attempts) span.setAttribute(ATTR.attempts, error.attempts.length);
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorType(error) });
+      markFailed(api, span, error);
     }
     span.end();
   }

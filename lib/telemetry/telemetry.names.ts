@@ -46,6 +46,7 @@ export const ATTR = {
   replyCode: 'mailroom.smtp.reply_code',
   httpStatus: 'http.response.status_code',
   messageId: 'mailroom.message.id',
+  providerMessageId: 'mailroom.provider.message_id',
   template: 'mailroom.template',
   tenant: 'mailroom.tenant',
   recipientCount: 'mailroom.recipients.count',

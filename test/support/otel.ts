@@ -1,7 +1,7 @@
 import { context, metrics, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { DataPointType, MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 /** A metric reader the test collects from when it wants to. */
@@ -55,7 +55,6 @@ export function registerOtel(): OtelHarness {
           const list = points.get(metric.descriptor.name) ?? [];
           list.push(...(metric.dataPoints as Array<DataPoint<number | Histogram>>));
           points.set(metric.descriptor.name, list);
-          if (metric.dataPointType === DataPointType.HISTOGRAM) continue;
         }
       }
     },

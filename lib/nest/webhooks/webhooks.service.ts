@@ -3,8 +3,7 @@ import { Inject, Injectable, Logger, Optional, type OnModuleDestroy, type OnModu
 import { ModuleRef } from '@nestjs/core';
 import { findEventEmitter, type EventSink } from '../event-emitter.js';
 import { MailerService } from '../mailer.service.js';
-import type { MailerRuntime } from '../mailer.runtime.js';
-import { MAILER_RUNTIME } from '../mailer.tokens.js';
+import { findMailerTelemetry } from '../mailer.runtime.js';
 import { MailTelemetry } from '../../telemetry/mail.telemetry.js';
 import { Subject, type Observable } from 'rxjs';
 import {
@@ -163,7 +162,7 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    this.telemetry = await this.findTelemetry();
+    this.telemetry = await findMailerTelemetry(this.moduleRef);
     if (this.redisClaims) {
       try {
         await this.redisClaims.connect();
@@ -176,17 +175,6 @@ export class MailerWebhooksService implements OnModuleInit, OnModuleDestroy {
     this.attachSuppression();
     if (this.options.eventEmitter === false) return;
     this.eventSink = await findEventEmitter(this.moduleRef);
-  }
-
-  /** The mailer's telemetry (its options), or one with the defaults without a MailerModule. */
-  private async findTelemetry(): Promise<MailTelemetry> {
-    try {
-      const runtime = this.moduleRef.get<MailerRuntime>(MAILER_RUNTIME as never, { strict: false });
-      if (runtime?.telemetry) return runtime.telemetry;
-    } catch {
-      // No MailerModule in this application.
-    }
-    return MailTelemetry.create(undefined);
   }
 
   /** Hard bounces and complaints reach the MailerModule's suppression list unless turned off. */

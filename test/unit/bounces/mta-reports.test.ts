@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBounce } from '../../../lib/bounces/index.js';
 
 /**
- * Reports sent by real MTAs (Postfix 3.7, Exim 4.96, OpenSMTPD 6.8 from Debian 12) on loopback, made by
+ * Reports sent by real MTAs (Postfix 3.7, Exim 4.96, OpenSMTPD 6.8, Sendmail 8.17 from Debian 12) on loopback, made by
  * bench/bounces/mta/make-dsns.sh: a next hop that refuses (550 5.1.1, 552 5.2.2, 554 5.7.1) or defers
  * (451 4.3.0, 452 4.2.2), a port where nothing listens, a host that never greets, and a local mailbox
  * over its quota; one-minute delay warnings and a four-minute queue lifetime.
@@ -58,6 +58,21 @@ const EXPECTED: Record<string, Expect> = {
   'opensmtpd/quota-soon-failed.eml': ['quota-soon@sink.test', 'bounced', '4', 'expired'],
   'opensmtpd/refused-failed.eml': ['someone@refused.test', 'bounced', '4', 'expired'],
   'opensmtpd/silent-failed.eml': ['someone@silent.test', 'bounced', '4', 'expired'],
+
+  'sendmail/unknown-user-failed.eml': ['unknown-user@sink.test', 'bounced', '5', 'userunknown'],
+  'sendmail/full-mailbox-failed.eml': ['full-mailbox@sink.test', 'bounced', '5', 'mailboxfull'],
+  'sendmail/blocked-sender-failed.eml': ['blocked-sender@sink.test', 'bounced', '5', 'policyviolation'],
+  'sendmail/later-please-warning.eml': ['later-please@sink.test', 'deferred', '4', 'systemerror'],
+  // Status: 4.3.1 for the next hop's "452 4.2.2 Mailbox full": Sendmail's own word for any 452.
+  'sendmail/quota-soon-warning.eml': ['quota-soon@sink.test', 'deferred', '4', 'mailboxfull'],
+  'sendmail/refused-warning.eml': ['someone@refused.test', 'deferred', '4', 'networkerror'],
+  'sendmail/silent-warning.eml': ['someone@silent.test', 'deferred', '4', 'networkerror'],
+  // Action: failed, Status: 4.4.7, "Message could not be delivered for 4 minutes"; the transcript
+  // keeps the next hop's last answer.
+  'sendmail/later-please-failed.eml': ['later-please@sink.test', 'bounced', '4', 'systemerror'],
+  'sendmail/quota-soon-failed.eml': ['quota-soon@sink.test', 'bounced', '4', 'mailboxfull'],
+  'sendmail/refused-failed.eml': ['someone@refused.test', 'bounced', '4', 'expired'],
+  'sendmail/silent-failed.eml': ['someone@silent.test', 'bounced', '4', 'expired'],
 };
 
 describe('reports made by real MTAs', () => {
