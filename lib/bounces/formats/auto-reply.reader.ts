@@ -77,6 +77,9 @@ function isDeliveryReport(mail: ParsedMail): boolean {
   return mail.reportType === 'delivery-status' || mail.reportType === 'global-delivery-status' || mail.headers.has('x-ms-exchange-message-is-ndr');
 }
 
+/** Words of a refusal (a server's reply quoted in a notice), beside FAILURE_WORDS. */
+const REFUSAL_WORDS = /\brejected\b|\brefused\b|\bblocked\b|returned to (?:the )?sender|\bsaid:|smtp error|\b[245]\d\d[ -]#?[245]\.\d{1,3}\.\d/i;
+
 /** Is the mail an automatic answer by its headers (RFC 3834 and the older fields of vacation programs)? */
 function autoReplyHeader(mail: ParsedMail): boolean {
   const h = mail.headers;
@@ -153,9 +156,10 @@ export function isPlainAutoReply(mail: ParsedMail): boolean {
   const text = cutOriginal(mail.text);
   if (!isAutoReply(mail, text)) return false;
   // Providers mark some of their failure notices as automatic replies too: what reads as a report is
-  // left to the report readers (and comes back here, after them, if none of them takes it).
+  // left to the report readers (and comes back here, after them, if none of them takes it). Only words
+  // of a refusal count: an absence note may well say that answers will be "delayed".
   const head = text.slice(0, 4000);
-  return !FAILURE_WORDS.test(head) && !BOUNCE_BODY.test(head);
+  return !FAILURE_WORDS.test(head) && !REFUSAL_WORDS.test(head);
 }
 
 /**

@@ -149,6 +149,13 @@ describe('parseBounce', () => {
     expect(report.autoReply).toBeUndefined();
   });
 
+  it('reads an absence note that says answers will be delayed as the person\'s, not a report naming another address', async () => {
+    const raw = 'From: Kim Lee <kim@receiver.test>\nTo: billing@sender.test\nSubject: Automatic reply: Error in invoice 2291\nAuto-Submitted: auto-replied\n\nI am out of the office until Monday, so responses will be delayed.\nFor anything urgent please write to:\n\nassistant@receiver.test\n';
+    const report = await parseBounceReport(raw);
+    expect(report.results).toEqual([]);
+    expect(report.autoReply?.recipient).toBe('kim@receiver.test');
+  });
+
   it('leaves a failure notice marked as an automatic reply to the report readers', async () => {
     const raw = 'From: Mail Service <noreply@mail.receiver.test>\nTo: news@sender.test\nSubject: Automatic reply: Weekly news\nAuto-Submitted: auto-replied\n\nYour message to kim@receiver.test was rejected by the recipient\'s server: 550 5.7.1 Message refused as spam.\n';
     const report = await parseBounceReport(raw);
