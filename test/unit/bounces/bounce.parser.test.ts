@@ -137,10 +137,14 @@ describe('parseBounce', () => {
     ]);
   });
 
-  it('reads a return receipt in plain text as a delivery, not a failure', async () => {
-    const report = await parseBounceReport(fixture('sendmail-return-receipt.eml'));
+  it.each([
+    ['sendmail-return-receipt.eml', 'jo@receiver.test'],
+    // Exchange's "Relayed:" notice: delivery ended at a system that sends no notification.
+    ['exchange-relayed-text.eml', 'dana.white@partner.receiver.test'],
+  ])('reads the plain-text success report %s as a delivery, not a failure', async (file, recipient) => {
+    const report = await parseBounceReport(fixture(file));
     expect(report.results).toEqual([]);
-    expect(report.delivered.map((r) => [r.recipient, r.classification.status, r.classification.kind])).toEqual([['jo@receiver.test', '2.0.0', 'delivered']]);
+    expect(report.delivered.map((r) => [r.recipient, r.classification.status, r.classification.kind])).toEqual([[recipient, '2.0.0', 'delivered']]);
   });
 
   it('gives no failure for an Exchange "Delivered:" notice that names the recipient by display name only', async () => {
