@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { findEventEmitter, publishEvent, type EventSink } from './event-emitter.js';
@@ -36,7 +37,6 @@ import type { MailerRuntime } from './mailer.runtime.js';
 import { MAILER_RUNTIME } from './mailer.tokens.js';
 import type { AddTransportOptions } from './transport-resolver.types.js';
 import type { TransportLease, TransportRoute } from './transport.route.js';
-import { performance } from 'node:perf_hooks';
 import { ATTR, SPAN_NAMES } from '../telemetry/telemetry.names.js';
 import type { SendTelemetry } from '../telemetry/mail.telemetry.js';
 
