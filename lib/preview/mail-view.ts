@@ -1,7 +1,6 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment, MailAddress, OutgoingMail } from '../core/mail.types.js';
-import { formatAddress, outgoingHeaders } from '../transports/http/index.js';
+import { buildMimeMessage, formatAddress, outgoingHeaders } from '../transports/http/index.js';
 
 /**
  * Set on an attachment part whose bytes the preview does not have: a stream the transport has
@@ -85,30 +84,8 @@ export async function buildMessage(mail: OutgoingMail): Promise<Buffer> {
   const headers: Record<string, string> = outgoingHeaders(mail, { messageId: false });
   if (mail.tags.length) headers['X-Tags'] = mail.tags.join(', ');
   for (const [key, value] of Object.entries(mail.metadata)) headers[`X-Metadata-${key}`] = value;
-  const composer = new MailComposer({
-    messageId: mail.messageId,
-    from: formatAddress(mail.from),
-    to: mail.to.map(formatAddress),
-    cc: mail.cc.map(formatAddress),
-    replyTo: mail.replyTo.length ? mail.replyTo.map(formatAddress) : undefined,
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    attachments: withKeptAttachments(mail).attachments.map((a) => ({
-      filename: a.filename,
-      content: keptContent(a) ?? Buffer.alloc(0),
-      encoding: a.encoding,
-      contentType: a.contentType,
-      contentDisposition: a.contentDisposition,
-      ...(a.cid ? { cid: a.cid } : {}),
-      ...(a.headers ? { headers: a.headers } : {}),
-    })),
-    headers,
-    ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
-  return composer.compile().build();
+  const attachments = withKeptAttachments(mail).attachments.map((a) => ({ ...a, content: keptContent(a) ?? Buffer.alloc(0) }));
+  return buildMimeMessage(mail, headers, attachments);
 }
 
 /**

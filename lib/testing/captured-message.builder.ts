@@ -1,7 +1,6 @@
 import { simpleParser } from 'mailparser';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { OutgoingMail } from '../core/mail.types.js';
-import { attachmentBytes, formatAddress, outgoingHeaders } from '../transports/http/index.js';
+import { buildMimeMessage, outgoingHeaders } from '../transports/http/index.js';
 import type { CapturedAttachment } from './captured-mail.types.js';
 import { decodeHeaderValue } from './header.decoder.js';
 
@@ -34,30 +33,7 @@ function headersFor(mail: OutgoingMail, kind: string): Record<string, string> {
  * alternative, attachments with their content types.
  */
 export async function captureMessage(mail: OutgoingMail, kind: string): Promise<CapturedMessage> {
-  const attachments = await Promise.all(mail.attachments.map(async (a) => ({
-    filename: a.filename,
-    content: await attachmentBytes(a),
-    contentType: a.contentType,
-    contentDisposition: a.contentDisposition,
-    ...(a.cid ? { cid: a.cid } : {}),
-    ...(a.headers ? { headers: a.headers } : {}),
-  })));
-  const composer = new MailComposer({
-    from: formatAddress(mail.from),
-    to: mail.to.map(formatAddress),
-    cc: mail.cc.map(formatAddress),
-    replyTo: mail.replyTo.length ? mail.replyTo.map(formatAddress) : undefined,
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    messageId: mail.messageId,
-    headers: headersFor(mail, kind),
-    attachments,
-    ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
-  const raw = await composer.compile().build();
+  const raw = await buildMimeMessage(mail, headersFor(mail, kind));
   const parsed = await simpleParser(raw);
   const headers: Record<string, string> = {};
   for (const { key, line } of parsed.headerLines) {

@@ -23,3 +23,4 @@ export {
 } from './mail-parts.js';
 export { classifyHttpFailure, classifyRejectedRecipient } from './failure-classification.js';
 export { readWebhookJson } from './webhook-body.js';
+export { buildMimeMessage, type MimeAttachment } from './mime-message.js';

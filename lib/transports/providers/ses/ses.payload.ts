@@ -1,9 +1,8 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { DkimSignature } from '../../../core/dkim.types.js';
 import type { OutgoingMail } from '../../../core/mail.types.js';
 import { dkimRecord, listsField } from '../../dkim/dkim.options.js';
 import { dkimSignBuffer } from '../../dkim/dkim.signer.js';
-import { attachmentBytes, formatAddress, hasCustomEnvelope, outgoingHeaders } from '../../http/index.js';
+import { buildMimeMessage, hasCustomEnvelope, outgoingHeaders } from '../../http/index.js';
 import type { SesSendEmailInput } from './ses.sdk.js';
 
 /** SES's documented maximum of recipients (To + Cc + Bcc) per message. */
@@ -60,30 +59,7 @@ export function sesUnsupportedFeature(mail: OutgoingMail): string | undefined {
  * the fields SES rewrites (SES_UNSIGNED_FIELDS).
  */
 export async function buildSesMime(mail: OutgoingMail, dkim: readonly DkimSignature[] = []): Promise<Buffer> {
-  const attachments = await Promise.all(mail.attachments.map(async (a) => ({
-    filename: a.filename,
-    content: await attachmentBytes(a),
-    contentType: a.contentType,
-    contentDisposition: a.contentDisposition,
-    ...(a.cid ? { cid: a.cid } : {}),
-    ...(a.headers ? { headers: a.headers } : {}),
-  })));
-  const composer = new MailComposer({
-    from: formatAddress(mail.from),
-    to: mail.to.map(formatAddress),
-    cc: mail.cc.map(formatAddress),
-    replyTo: mail.replyTo.length ? mail.replyTo.map(formatAddress) : undefined,
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    messageId: mail.messageId,
-    headers: outgoingHeaders(mail, { messageId: false }),
-    attachments,
-    ...(mail.icalEvent ? { icalEvent: { method: mail.icalEvent.method, filename: mail.icalEvent.filename, content: mail.icalEvent.content } } : {}),
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
-  const message = await composer.compile().build();
+  const message = await buildMimeMessage(mail, outgoingHeaders(mail, { messageId: false }));
   return dkimSignBuffer(message, dkim.map(forSes));
 }
 
