@@ -101,6 +101,20 @@ const NOT_SENT = /Stream isn't writeable/;
 
 const MAX_PRIORITY = 2_097_152;
 
+/** The checks of `delay`, `priority` and `jobId` that enqueue() makes before anything is queued. */
+export function checkEnqueueOptions(options: EnqueueOptions, where: string): void {
+  const { delay, priority, jobId } = options;
+  if (delay !== undefined && !(typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)) {
+    throw new InvalidMailError(`${where}: delay must be a number of milliseconds, 0 or more.`, 'delay');
+  }
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 1 && priority <= MAX_PRIORITY)) {
+    throw new InvalidMailError(`${where}: priority must be a whole number from 1 to ${MAX_PRIORITY}.`, 'priority');
+  }
+  if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '' || jobId.includes(':') || /^\d+$/.test(jobId))) {
+    throw new InvalidMailError(`${where}: jobId must be a non-empty string that is not a whole number and has no ":".`, 'jobId');
+  }
+}
+
 /**
  * The mail queue: `enqueue()` stores a mail in Redis through BullMQ; the worker of every process
  * running in `worker` or `both` mode takes jobs and sends each with `MailerService.send(mail,
@@ -327,16 +341,8 @@ export class MailerQueue implements OnModuleInit, OnApplicationBootstrap, OnModu
   }
 
   private jobOptions(options: EnqueueOptions, where: string): JobsOptions {
+    checkEnqueueOptions(options, where);
     const { delay, priority, jobId } = options;
-    if (delay !== undefined && !(typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)) {
-      throw new InvalidMailError(`${where}: delay must be a number of milliseconds, 0 or more.`, 'delay');
-    }
-    if (priority !== undefined && !(Number.isInteger(priority) && priority >= 1 && priority <= MAX_PRIORITY)) {
-      throw new InvalidMailError(`${where}: priority must be a whole number from 1 to ${MAX_PRIORITY}.`, 'priority');
-    }
-    if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '' || jobId.includes(':') || /^\d+$/.test(jobId))) {
-      throw new InvalidMailError(`${where}: jobId must be a non-empty string that is not a whole number and has no ":".`, 'jobId');
-    }
     return defined({
       jobId,
       delay: delay ? Math.round(delay) : undefined,

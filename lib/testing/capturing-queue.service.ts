@@ -12,9 +12,8 @@ import { deserializeMail, fromDomain, serializeMail, type MailJobData } from '..
 import { MAIL_QUEUE_EVENTS, type MailQueueEvent } from '../queue/mailer-queue.events.js';
 import { checkMailerQueueOptions, type MailerQueueModuleOptions } from '../queue/mailer-queue.options.js';
 import { isRetryableInQueue, planQueueRetry, type QueueRetryPlan } from '../queue/mailer-queue.retry.js';
-import { MailerQueue, type EnqueueOptions, type EnqueueResult, type MailQueueEntry } from '../queue/mailer-queue.service.js';
+import { checkEnqueueOptions, MailerQueue, type EnqueueOptions, type EnqueueResult, type MailQueueEntry } from '../queue/mailer-queue.service.js';
 
-const MAX_PRIORITY = 2_097_152;
 
 interface Job {
   id: string;
@@ -99,7 +98,7 @@ export class CapturingMailerQueue extends MailerQueue {
 
   override async enqueue(mail: Mail, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     this.#producer();
-    this.#checkOptions(options, 'enqueue');
+    checkEnqueueOptions(options, 'enqueue');
     const data = await this.#jobData(mail, options);
     return this.#add(data, options);
   }
@@ -112,7 +111,7 @@ export class CapturingMailerQueue extends MailerQueue {
       const entry = entries[i]!;
       const { mail, ...options }: MailQueueEntry = isEntry(entry) ? entry : { mail: entry };
       const where = `enqueueBatch[${i}]`;
-      this.#checkOptions(options, where);
+      checkEnqueueOptions(options, where);
       try {
         jobs.push({ data: await this.#jobData(mail, options), options });
       } catch (error) {
@@ -133,20 +132,6 @@ export class CapturingMailerQueue extends MailerQueue {
       throw new MailerConfigurationError(`MailerQueueModule runs in worker mode: enqueue() needs mode 'producer' or 'both'.`);
     }
     if (this.#closing) throw new MailerConfigurationError('The mail queue is closed; the application is shutting down.');
-  }
-
-  /** The checks the real queue makes of delay, priority and jobId. */
-  #checkOptions(options: EnqueueOptions, where: string): void {
-    const { delay, priority, jobId } = options;
-    if (delay !== undefined && !(typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)) {
-      throw new InvalidMailError(`${where}: delay must be a number of milliseconds, 0 or more.`, 'delay');
-    }
-    if (priority !== undefined && !(Number.isInteger(priority) && priority >= 1 && priority <= MAX_PRIORITY)) {
-      throw new InvalidMailError(`${where}: priority must be a whole number from 1 to ${MAX_PRIORITY}.`, 'priority');
-    }
-    if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '' || jobId.includes(':') || /^\d+$/.test(jobId))) {
-      throw new InvalidMailError(`${where}: jobId must be a non-empty string that is not a whole number and has no ":".`, 'jobId');
-    }
   }
 
   /** The job's data as the real queue stores it: the mail through the serializer, its Message-ID fixed. */
