@@ -5,12 +5,13 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MailerModule, QueueUnavailableError, SuppressionUnavailableError, type MailerModuleOptions } from '../../../lib/index.js';
 import { MAIL_QUEUE_EVENTS, MailerQueue, type MailerQueueModuleOptions, type MailQueueEvent, type MailQueueFailedEvent } from '../../../lib/queue/index.js';
 import { MailerQueueModule } from '../../../lib/queue/mailer-queue.module.js';
 import { onCleanup, smtpSink } from '../../support/cleanup.js';
 import { NestLogs } from '../../support/nest-logs.js';
+import { useOutageRedis } from '../../support/redis-outage.js';
 import { OwnRedisServer } from '../../support/redis-server.js';
 import type { SmtpSink } from '../../support/smtp-sink.js';
 import { until } from './queue-support.js';
@@ -24,35 +25,14 @@ import { until } from './queue-support.js';
 
 const PREFIX = 'outage';
 
-let server: OwnRedisServer;
-let consoleErrors: unknown[][];
-let unhandled: unknown[];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeEach(async () => {
-  server = await OwnRedisServer.start({ persistent: true });
-  consoleErrors = [];
-  unhandled = [];
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void consoleErrors.push(args));
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-});
-
-afterEach(async () => {
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-  vi.restoreAllMocks();
-  await server.stop();
-  expect(consoleErrors.map((a) => a.join(' ')).filter((l) => l.includes('ioredis'))).toEqual([]);
-  expect(unhandled).toEqual([]);
-});
+const redis = useOutageRedis();
 
 async function app(queue: Partial<MailerQueueModuleOptions>, sink?: SmtpSink, mailer: Partial<MailerModuleOptions> = {}): Promise<{ moduleRef: TestingModule; queue: MailerQueue; logs: NestLogs; events: MailQueueEvent[] }> {
   const logs = new NestLogs();
   const moduleRef = await Test.createTestingModule({
     imports: [
       ...(sink ? [MailerModule.forRoot({ transport: `${sink.url}?tlsMode=none`, defaults: { from: 'shop@example.com' }, ...mailer })] : []),
-      MailerQueueModule.forRoot({ connection: { url: server.url }, prefix: PREFIX, enqueueTimeout: 500, ...queue }),
+      MailerQueueModule.forRoot({ connection: { url: redis().url }, prefix: PREFIX, enqueueTimeout: 500, ...queue }),
     ],
   }).setLogger(logs).compile();
   await moduleRef.init();
@@ -65,7 +45,7 @@ async function app(queue: Partial<MailerQueueModuleOptions>, sink?: SmtpSink, ma
 
 /** Every job BullMQ holds, whatever its state. */
 async function jobsInRedis(): Promise<number> {
-  const inspector = new Queue('mail', { connection: { host: '127.0.0.1', port: server.port }, prefix: PREFIX });
+  const inspector = new Queue('mail', { connection: { host: '127.0.0.1', port: redis().port }, prefix: PREFIX });
   try {
     const counts = await inspector.getJobCounts();
     return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -127,7 +107,7 @@ describe('MailerQueue with Redis killed', () => {
   it('enqueue() and enqueueBatch() reject with QueueUnavailableError within enqueueTimeout, and add nothing', async () => {
     const { queue, logs } = await app({ mode: 'producer' });
     await queue.enqueue(mail(0));
-    await server.kill();
+    await redis().kill();
 
     const refused: unknown[] = [];
     const waits: number[] = [];
@@ -147,7 +127,7 @@ describe('MailerQueue with Redis killed', () => {
     // Bounded by enqueueTimeout (500 ms); a generous ceiling, since the point is that it ends.
     expect(Math.max(...waits)).toBeLessThan(3_000);
 
-    await server.restart();
+    await redis().restart();
     expect((await queue.enqueue(mail(9))).duplicate).toBe(false);
     // Nothing refused turns up later, once Redis is back: two jobs, the ones that were accepted.
     await new Promise((r) => setTimeout(r, 300));
@@ -158,10 +138,10 @@ describe('MailerQueue with Redis killed', () => {
 
   it('a Redis back within enqueueTimeout costs the caller a wait, not an error', async () => {
     const { queue } = await app({ mode: 'producer', enqueueTimeout: 10_000 });
-    await server.kill();
+    await redis().kill();
     const pending = queue.enqueue(mail(1), { jobId: 'blip-1' });
     await new Promise((r) => setTimeout(r, 300));
-    await server.restart();
+    await redis().restart();
     expect(await pending).toMatchObject({ jobId: 'blip-1', duplicate: false });
     expect(await jobsInRedis()).toBe(1);
   });
@@ -169,13 +149,13 @@ describe('MailerQueue with Redis killed', () => {
   it('a Redis that stops answering (frozen) ends enqueue() at the timeout, with an outcome it cannot know', async () => {
     const { queue, logs } = await app({ mode: 'producer' });
     await queue.enqueue(mail(0));
-    server.freeze();
+    redis().freeze();
     const { value: error, ms } = await timed(() => queue.enqueue(mail(1), { jobId: 'frozen-1' }).then(() => undefined, (e: unknown) => e));
     expect(error).toBeInstanceOf(QueueUnavailableError);
     // The jobId check (a read) is what timed out: the add was never sent.
     expect(error).toMatchObject({ outcome: 'not-added' });
     expect(ms).toBeLessThan(3_000);
-    server.thaw();
+    redis().thaw();
     // Once Redis answers, enqueueing the same jobId again is safe whatever happened.
     expect((await queue.enqueue(mail(1), { jobId: 'frozen-1' })).jobId).toBe('frozen-1');
     expect(await jobsInRedis()).toBe(2);
@@ -193,11 +173,11 @@ describe('MailerQueue with Redis killed', () => {
       ids.add(messageId!);
     }
     await until(() => sink.received.length >= 2, 10_000, 'the first deliveries');
-    await server.kill();
+    await redis().kill();
     const refused = await queue.enqueue(mail(99)).then(() => undefined, (e: unknown) => e);
     expect(refused).toBeInstanceOf(QueueUnavailableError);
     await new Promise((r) => setTimeout(r, 1_500));
-    await server.restart();
+    await redis().restart();
 
     await until(() => new Set(sink.received.map((m) => m.parsed.messageId)).size === ids.size, 30_000, 'every mail');
     await new Promise((r) => setTimeout(r, 500));
@@ -215,9 +195,9 @@ describe('MailerQueue with Redis killed', () => {
     const { queue, logs } = await app({ mode: 'both', concurrency: 1, lockDuration: 1_000, stalledInterval: 500 }, smtp as unknown as SmtpSink);
     const { messageId } = await queue.enqueue(mail(1), { jobId: 'in-flight' });
     await until(() => smtp.waiting > 0, 10_000, 'the send to reach DATA');
-    await server.kill();
+    await redis().kill();
     await new Promise((r) => setTimeout(r, 1_500));
-    await server.restart();
+    await redis().restart();
     // The server accepts the mail only now: the job's lock expired during the outage.
     smtp.release();
     await until(() => smtp.received.length >= 2, 20_000, 'the second delivery');
@@ -250,20 +230,20 @@ describe('MailerQueue with Redis killed', () => {
   it('shuts down during an outage without waiting for Redis', async () => {
     const sink = await smtpSink();
     const { moduleRef } = await app({ mode: 'both' }, sink);
-    await server.kill();
+    await redis().kill();
     await new Promise((r) => setTimeout(r, 200));
     const { ms } = await timed(() => moduleRef.close());
     expect(ms).toBeLessThan(15_000);
   });
 
   it("an application's client: its options are kept, enqueue() is still bounded", async () => {
-    const client = new Redis(server.url, { maxRetriesPerRequest: null });
+    const client = new Redis(redis().url, { maxRetriesPerRequest: null });
     client.on('error', () => undefined);
     onCleanup(() => void client.disconnect());
     const options = { ...client.options };
     const { queue } = await app({ mode: 'producer', connection: client });
     await queue.enqueue(mail(0));
-    await server.kill();
+    await redis().kill();
     // Once the client knows (before that, its offline queue takes the job, and the outcome is
     // 'unknown': see docs/queue.md on an application's client).
     await until(() => client.status !== 'ready', 5_000, 'the client to notice');

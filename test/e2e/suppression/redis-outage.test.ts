@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MailerModule,
   MailerService,
@@ -19,7 +19,7 @@ import {
 import { RedisSuppressionStore } from '../../../lib/suppression/redis-suppression.store.js';
 import { onCleanup, smtpSink } from '../../support/cleanup.js';
 import { NestLogs } from '../../support/nest-logs.js';
-import { OwnRedisServer } from '../../support/redis-server.js';
+import { useOutageRedis } from '../../support/redis-outage.js';
 import type { SmtpSink } from '../../support/smtp-sink.js';
 
 /*
@@ -43,30 +43,7 @@ class SuppressionListener {
   }
 }
 
-let server: OwnRedisServer;
-let consoleErrors: unknown[][];
-let unhandled: unknown[];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeEach(async () => {
-  server = await OwnRedisServer.start({ persistent: true });
-  consoleErrors = [];
-  unhandled = [];
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void consoleErrors.push(args));
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-});
-
-afterEach(async () => {
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-  vi.restoreAllMocks();
-  await server.stop();
-  // ioredis prints "[ioredis] Unhandled error event" for every failed reconnection of a client
-  // without an error listener; none of the module's clients may be one.
-  expect(consoleErrors.map((a) => a.join(' ')).filter((l) => l.includes('ioredis'))).toEqual([]);
-  expect(unhandled).toEqual([]);
-});
+const redis = useOutageRedis();
 
 interface Booted {
   mailer: MailerService;
@@ -85,7 +62,7 @@ async function boot(sink: SmtpSink, suppression: Exclude<MailerModuleOptions['su
         transport: `${sink.url}?tlsMode=none`,
         defaults: { from: 'shop@example.com' },
         retry: false,
-        suppression: { redis: { url: server.url }, circuit: CIRCUIT, ...suppression },
+        suppression: { redis: { url: redis().url }, circuit: CIRCUIT, ...suppression },
       }),
     ],
     providers: [SuppressionListener],
@@ -148,7 +125,7 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
     await mailer.suppressions!.add({ address: 'listed@example.org', reason: 'userunknown', source: 'manual' });
     expect((await mailer.send({ to: ['a@example.org', 'listed@example.org'], text: 'before' })).accepted).toEqual(['a@example.org']);
 
-    await server.kill();
+    await redis().kill();
     const learnedAt = new Date();
     // Every kind of evidence, learned while Redis is away.
     const slowest: number[] = [];
@@ -179,13 +156,13 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
     expect(unavailable[0]!.error.message).toMatch(/Redis, which holds the suppression list, cannot be used: not connected/);
     expect(ofType(events, SUPPRESSION_EVENTS.available)).toHaveLength(0);
 
-    await server.restart();
+    await redis().restart();
     await until(() => ofType(events, SUPPRESSION_EVENTS.available).length > 0, 'suppression.available');
     const [available] = ofType(events, SUPPRESSION_EVENTS.available) as SuppressionAvailableEvent[];
     expect(available).toMatchObject({ written: 7, dropped: 0 });
     expect(available!.downtime).toBeGreaterThan(0);
 
-    const admin = new Redis(server.url);
+    const admin = new Redis(redis().url);
     onCleanup(() => void admin.disconnect());
     const stored = await admin.hgetall(ENTRIES);
     expect(Object.keys(stored).sort()).toEqual([
@@ -215,7 +192,7 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
     const sink = await smtpSink();
     const { mailer, events } = await boot(sink, { policy: { ttl: { userunknown: 86_400_000 } } });
     await mailer.suppressions!.add({ address: 'permanent@example.org', reason: 'feedback', source: 'webhook' });
-    await server.kill();
+    await redis().kill();
     const at = new Date();
     const bounce = (recipient: string): DeliveryEvent => ({
       provider: 'postmark', type: 'bounced', providerEvent: 'HardBounce', recipient, timestamp: at, raw: {},
@@ -226,7 +203,7 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
     await learnWhileDown(mailer, [bounce('twice@example.org')]);
     // Against Redis: a day-long bounce for an address Redis holds for good.
     await learnWhileDown(mailer, [bounce('permanent@example.org')]);
-    await server.restart();
+    await redis().restart();
     await until(() => ofType(events, SUPPRESSION_EVENTS.available).length > 0, 'suppression.available');
 
     expect(await mailer.suppressions!.get('twice@example.org')).toMatchObject({ reason: 'feedback' });
@@ -238,7 +215,7 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
   it('counts what the buffer cannot hold, says so once, and reports it when Redis returns', async () => {
     const sink = await smtpSink();
     const { mailer, events, logs } = await boot(sink, { circuit: { ...CIRCUIT, maxBuffered: 3 } });
-    await server.kill();
+    await redis().kill();
     const at = new Date();
     for (let i = 0; i < 6; i++) await learnWhileDown(mailer, [complaint(`c${i}@example.org`, at)]);
     // The same address again does not take another place.
@@ -247,7 +224,7 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
     expect(full).toHaveLength(1);
     expect(full[0]!.message).toContain('3 addresses learned meanwhile are waiting');
 
-    await server.restart();
+    await redis().restart();
     await until(() => ofType(events, SUPPRESSION_EVENTS.available).length > 0, 'suppression.available');
     expect(ofType(events, SUPPRESSION_EVENTS.available)[0]).toMatchObject({ written: 3, dropped: 3 });
     expect(outageLines(logs).at(-1)!.message).toContain('3 entries learned meanwhile written; 3 more could not be kept (buffer full)');
@@ -256,9 +233,9 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
 
   it('a Redis that stops answering (frozen) costs one command timeout, then sends skip it', async () => {
     const sink = await smtpSink();
-    const { mailer, events, logs } = await boot(sink, { redis: { url: server.url, commandTimeout: 300 } });
+    const { mailer, events, logs } = await boot(sink, { redis: { url: redis().url, commandTimeout: 300 } });
     await mailer.send({ to: 'a@example.org', text: 'warm' });
-    server.freeze();
+    redis().freeze();
     const first = await timed(() => mailer.send({ to: 'a@example.org', text: 'first' }));
     const next: number[] = [];
     for (let i = 0; i < 5; i++) next.push((await timed(() => mailer.send({ to: 'a@example.org', text: `next ${i}` }))).ms);
@@ -270,7 +247,7 @@ describe('suppression list on Redis, Redis killed (onUnavailable: send, the defa
     expect(ofType(events, SUPPRESSION_EVENTS.unavailable)).toHaveLength(1);
     expect(ofType(events, SUPPRESSION_EVENTS.unavailable)[0]!.error.message).toContain('Command timed out');
 
-    server.thaw();
+    redis().thaw();
     await until(() => ofType(events, SUPPRESSION_EVENTS.available).length > 0, 'suppression.available');
     expect(outageLines(logs).map((l) => l.level)).toEqual(['warn', 'log']);
     expect(sink.received).toHaveLength(7);
@@ -282,7 +259,7 @@ describe("suppression list on Redis, Redis killed (onUnavailable: 'fail')", () =
     const sink = await smtpSink();
     const { mailer, events, logs } = await boot(sink, { onUnavailable: 'fail' });
     await mailer.send({ to: 'a@example.org', text: 'before' });
-    await server.kill();
+    await redis().kill();
 
     const refusals: unknown[] = [];
     for (let i = 0; i < 5; i++) refusals.push(await mailer.send({ to: 'a@example.org', text: `during ${i}` }).catch((e: unknown) => e));
@@ -300,7 +277,7 @@ describe("suppression list on Redis, Redis killed (onUnavailable: 'fail')", () =
     expect(outageLines(logs)[0]!.message).toContain("sends are refused with SuppressionUnavailableError until it answers (onUnavailable: 'fail')");
     expect(ofType(events, SUPPRESSION_EVENTS.unavailable)[0]).toMatchObject({ onUnavailable: 'fail' });
 
-    await server.restart();
+    await redis().restart();
     await until(() => ofType(events, SUPPRESSION_EVENTS.available).length > 0, 'suppression.available');
     const again = await mailer.send({ to: 'a@example.org', text: 'after' });
     expect(again.accepted).toEqual(['a@example.org']);
@@ -312,33 +289,33 @@ describe("suppression list on Redis, Redis killed (onUnavailable: 'fail')", () =
 describe('suppression list on Redis: start-up, shutdown and direct calls', () => {
   it('a Redis that is down at start-up stops the application with a typed error, and leaves no client behind', async () => {
     const sink = await smtpSink();
-    await server.kill();
+    await redis().kill();
     const { value: error, ms } = await timed(() => boot(sink).then(() => undefined, (e: unknown) => e));
     expect(error).toBeInstanceOf(SuppressionUnavailableError);
     expect((error as Error).message).toContain('ECONNREFUSED');
     expect(ms).toBeLessThan(5_000);
-    // A client left reconnecting would print its errors; the afterEach hook checks none did.
+    // A client left reconnecting would print its errors; useOutageRedis checks after each test that none did.
     await new Promise((r) => setTimeout(r, 300));
   });
 
   it('the store\'s own methods fail fast with SuppressionUnavailableError while Redis is away', async () => {
-    const store = await RedisSuppressionStore.create({ url: server.url });
+    const store = await RedisSuppressionStore.create({ url: redis().url });
     onCleanup(() => store.close());
     await store.add({ address: 'x@example.org', reason: 'manual', source: 'manual' });
-    await server.kill();
+    await redis().kill();
     for (const call of [() => store.get('x@example.org'), () => store.count(), () => store.list(), () => store.remove('x@example.org'), () => store.add({ address: 'y@example.org', reason: 'manual', source: 'manual' })]) {
       const { value, ms } = await timed(() => call().then(() => undefined, (e: unknown) => e));
       expect(value).toBeInstanceOf(SuppressionUnavailableError);
       expect(ms).toBeLessThan(1_000);
     }
-    await server.restart();
+    await redis().restart();
     await until(async () => (await store.has('x@example.org').catch(() => false)) === true, 'the store to reconnect');
   });
 
   it('shutting down during an outage ends, and says how many entries could not be written', async () => {
     const sink = await smtpSink();
     const { mailer, logs, close } = await boot(sink);
-    await server.kill();
+    await redis().kill();
     await learnWhileDown(mailer, [complaint('lost1@example.org', new Date()), complaint('lost2@example.org', new Date())]);
     const { ms } = await timed(close);
     expect(ms).toBeLessThan(5_000);
@@ -348,7 +325,7 @@ describe('suppression list on Redis: start-up, shutdown and direct calls', () =>
   });
 
   it('an application\'s own client is used as it is: no listener added, no option changed', async () => {
-    const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    const client = new Redis(redis().url, { maxRetriesPerRequest: 1 });
     client.on('error', () => undefined);
     onCleanup(() => void client.disconnect());
     const before = { listeners: client.listenerCount('error'), options: { ...client.options } };
